@@ -1,0 +1,64 @@
+"""The ``docencoder`` command: a thin layer over the Python API.
+
+Subcommands come from each layer's ``commands.py`` (``register(subparsers)``, and
+``register_bench(bench_subparsers)`` for ``docencoder bench ...``); the Lightning subcommands
+``fit/validate/test/predict`` are handed to LightningCLI untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+#: layers that contribute subcommands, imported lazily so ``docencoder ocr`` never imports Lightning
+_COMMAND_MODULES = ("docencoder.ocr.commands", "docencoder.eval.commands",
+                    "docencoder.data.commands", "docencoder.training.commands",
+                    "docencoder.model.commands")
+_LIGHTNING = ("fit", "validate", "test", "predict")
+
+
+def _load(module: str):
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:  # a layer without commands yet
+        if e.name == module:
+            return None
+        raise
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="docencoder", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _LIGHTNING:
+        sub.add_parser(name, help=f"Lightning {name} (see `docencoder {name} --help`)", add_help=False)
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bench_sub = bench.add_subparsers(dest="bench", metavar="WHAT", required=True)
+    for module in _COMMAND_MODULES:
+        mod = _load(module)
+        if mod is None:
+            continue
+        if hasattr(mod, "register"):
+            mod.register(sub)
+        if hasattr(mod, "register_bench"):
+            mod.register_bench(bench_sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in _LIGHTNING:
+        from docencoder.training.cli import run_lightning_cli
+        run_lightning_cli(argv)
+        return 0
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""LightningDataModule for the line model: a deterministic, resumable stream of line batches.
+
+Batch ``b`` is a pure function of ``(seed, b)``: its samples are drawn from RNGs seeded by the
+batch and slot index. So a run resumed from a checkpoint at step ``s`` restarts the stream at
+the batch it would have read next (exact resume without saving any iterator state), every DDP rank
+reads its own batches (``b = rank + world * j``) and every DataLoader worker its own ``j``.
+
+Sources are mixed per sample: the synthetic renderer (``lines.LineGenerator``) and, when given,
+line shards made from real PDFs (``shards.ShardDataset`` via ``docencoder data from-pdfs``).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Callable, Iterator, Optional
+
+import lightning as L
+import torch
+from PIL import Image
+from torch.utils.data import DataLoader, IterableDataset, get_worker_info
+
+from docencoder.model.config import get_config
+
+from .collate import Batch, Sample, pad_collate
+from .corpus import load_corpus
+from .lines import LineGenerator, LineGeneratorConfig, to_tensor
+from .tokenizer import DocTokenizer, load_tokenizer
+
+LineSource = Callable[[random.Random], tuple[Image.Image, str]]
+
+
+class LineBatchStream(IterableDataset):
+    """Collated batches ``b = rank + world * (start + j)`` for ``j = 0, 1, ...`` (or ``num_batches``)."""
+
+    def __init__(self, source: LineSource, tokenizer: DocTokenizer, batch_size: int, seed: int,
+                 prefix_len: int, max_text_tokens: int, start: int = 0, rank: int = 0,
+                 world: int = 1, num_batches: Optional[int] = None) -> None:
+        super().__init__()
+        self.source, self.tok = source, tokenizer
+        self.batch_size, self.seed = batch_size, seed
+        self.prefix_len, self.max_text_tokens = prefix_len, max_text_tokens
+        self.start, self.rank, self.world, self.num_batches = start, rank, world, num_batches
+
+    def batch(self, b: int) -> Batch:
+        samples = []
+        for k in range(self.batch_size):
+            rng = random.Random(f"{self.seed}/{b}/{k}")
+            img, text = self.source(rng)
+            samples.append(Sample(image=to_tensor([img])[0], text=text, ids=self.tok.encode(text)))
+        return pad_collate(samples, self.prefix_len, self.tok.prompt_ids("ocr"),
+                           self.tok.token_config(), self.max_text_tokens)
+
+    def __iter__(self) -> Iterator[Batch]:
+        info = get_worker_info()
+        w, W = (info.id, info.num_workers) if info is not None else (0, 1)
+        j = w
+        while self.num_batches is None or j < self.num_batches:
+            yield self.batch(self.rank + self.world * (self.start + j))
+            j += W
+
+    def __len__(self) -> int:
+        if self.num_batches is None:
+            raise TypeError("infinite stream")
+        return self.num_batches
+
+
+class LineDataModule(L.LightningDataModule):
+    """Synthetic (+ optional real-PDF shard) text lines for the line geometry.
+
+    Args:
+        config: model config name (linked from the model by the CLI) — gives geometry and prefix.
+        tokenizer_path: tokenizer.json (default: the shipped one); the model reads the same file.
+        batch_size: lines per optimisation micro-batch.
+        num_workers: DataLoader worker processes rendering lines (0 = in the training process).
+        seed: data seed; with the step count it fixes every sample.
+        val_batches: fixed validation batches (drawn from a disjoint seed).
+        max_text_tokens: cap on target tokens per line.
+        degrade_prob: fraction of synthetic lines with scan degradations.
+        synthetic_prob: fraction of non-prose snippets (numbers, equations, references).
+        shard_dirs: directories of line shards from real PDFs (``docencoder data from-pdfs``).
+        shard_weight: fraction of samples drawn from the shards (0 = synthetic only).
+    """
+
+    def __init__(self, config: str = "line", tokenizer_path: Optional[str] = None,
+                 batch_size: int = 32, num_workers: int = 1, seed: int = 0, val_batches: int = 8,
+                 max_text_tokens: int = 64, degrade_prob: float = 0.35,
+                 synthetic_prob: float = 0.15, shard_dirs: Optional[list[str]] = None,
+                 shard_weight: float = 0.0) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.model_cfg = get_config(config)
+        self.tokenizer = load_tokenizer(tokenizer_path)
+        self._source: Optional[LineSource] = None
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.vocab_size
+
+    def _make_source(self) -> LineSource:
+        hp = self.hparams
+        g = self.model_cfg.geometry
+        gen = LineGenerator(load_corpus(), LineGeneratorConfig(
+            height=g.height, width=g.width, degrade_prob=hp.degrade_prob,
+            synthetic_prob=hp.synthetic_prob))
+        if not hp.shard_dirs or hp.shard_weight <= 0:
+            return gen.sample
+        from .shards import ShardLineSource  # real-PDF lines, only when asked for
+        real = ShardLineSource(hp.shard_dirs, height=g.height, width=g.width)
+        weight = hp.shard_weight
+        return lambda rng: real.sample(rng) if rng.random() < weight else gen.sample(rng)
+
+    def _stream(self, seed: int, start: int, num_batches: Optional[int], rank: int, world: int):
+        if self._source is None:
+            self._source = self._make_source()
+        return LineBatchStream(self._source, self.tokenizer, self.hparams.batch_size, seed,
+                               self.model_cfg.prefix_length(), self.hparams.max_text_tokens,
+                               start=start, rank=rank, world=world, num_batches=num_batches)
+
+    def _rank_world(self) -> tuple[int, int]:
+        t = self.trainer
+        return (t.global_rank, t.world_size) if t is not None else (0, 1)
+
+    def train_dataloader(self) -> DataLoader:
+        t = self.trainer
+        # Batches already consumed by this rank: resume the stream exactly where it stopped.
+        start = t.global_step * t.accumulate_grad_batches if t is not None else 0
+        rank, world = self._rank_world()
+        stream = self._stream(self.hparams.seed, start, None, rank, world)
+        return self._loader(stream)
+
+    def val_dataloader(self) -> DataLoader:
+        rank, world = self._rank_world()
+        stream = self._stream(self.hparams.seed + 1_000_003, 0,
+                              max(1, self.hparams.val_batches // world), rank, world)
+        return self._loader(stream, workers=min(self.hparams.num_workers, 1))
+
+    def _loader(self, stream: LineBatchStream, workers: Optional[int] = None) -> DataLoader:
+        n = self.hparams.num_workers if workers is None else workers
+        return DataLoader(stream, batch_size=None, num_workers=n, persistent_workers=False,
+                          prefetch_factor=4 if n else None)
+
+    def transfer_batch_to_device(self, batch: Batch, device: torch.device, dataloader_idx: int) -> Batch:
+        for name in ("pixel_values", "input_ids", "attention_mask", "segment_ids"):
+            value = getattr(batch, name)
+            if value is not None:
+                setattr(batch, name, value.to(device))
+        return batch

@@ -1,0 +1,270 @@
+"""Text-line images: the one normalisation shared by training and inference, and a fast generator.
+
+The shipped model reads one text line at a time, 32 px high and up to 512 px wide. Whatever makes
+a line crop — the synthetic renderer below, PDF-derived labels, the OCR pipeline's layout step —
+passes it through :func:`normalize_line` (or :func:`split_line` for long lines), so the model sees
+text at the same scale and margins in training and at inference.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from .degrade import degrade
+from .fonts import Font, available_fonts
+from .tokenizer import normalize_text
+
+LINE_HEIGHT = 32
+LINE_WIDTH = 512
+#: white margin above/below (and left/right of) the ink box, as a fraction of the ink height
+MARGIN = 0.15
+#: a pixel is ink when darker than this fraction between the crop's lightest and darkest value
+_INK_LEVEL = 0.5
+
+
+def _gray(img: Image.Image) -> np.ndarray:
+    return np.asarray(img.convert("L"), dtype=np.uint8)
+
+
+def ink_mask(a: np.ndarray) -> np.ndarray:
+    """Boolean ink mask of a grayscale array: adaptive threshold between paper and darkest ink."""
+    lo, hi = int(a.min()), int(np.percentile(a, 90))
+    if hi - lo < 40:  # no contrast: blank (or a solid block)
+        return np.zeros_like(a, dtype=bool)
+    return a < lo + _INK_LEVEL * (hi - lo)
+
+
+def ink_box(a: np.ndarray) -> tuple[int, int, int, int] | None:
+    """`(y0, y1, x0, x1)` (inclusive) of the ink, ignoring isolated specks; None if blank."""
+    mask = ink_mask(a)
+    rows = np.flatnonzero(mask.sum(1) >= 2)
+    cols = np.flatnonzero(mask.sum(0) >= 1)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
+def _crop_padded(a: np.ndarray, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    """Crop rows y0..y1-1, cols x0..x1-1, padding with white where the box leaves the image."""
+    H, W = a.shape
+    out = np.full((y1 - y0, x1 - x0), 255, dtype=np.uint8)
+    sy0, sy1, sx0, sx1 = max(0, y0), min(H, y1), max(0, x0), min(W, x1)
+    out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = a[sy0:sy1, sx0:sx1]
+    return out
+
+
+def normalize_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WIDTH) -> Image.Image:
+    """A loose crop of one text line -> `height x width` grayscale, text left-aligned on white.
+
+    The ink box plus a margin of ``MARGIN`` x its height is scaled to ``height``; the rest of the
+    width is white. Blank crops give a white image (the model reads them as empty).
+
+    Raises:
+        ValueError: if the scaled line is wider than ``width`` (use :func:`split_line`).
+    """
+    a = _gray(img)
+    box = ink_box(a)
+    canvas = Image.new("L", (width, height), 255)
+    if box is None:
+        return canvas
+    y0, y1, x0, x1 = box
+    m = max(1, round(MARGIN * (y1 - y0 + 1)))
+    crop = _crop_padded(a, y0 - m, y1 + 1 + m, x0 - m, x1 + 1 + m)
+    new_w = max(1, round(crop.shape[1] * height / crop.shape[0]))
+    if new_w > width:
+        raise ValueError(f"line is {new_w} px wide at height {height}, more than {width}: split it")
+    canvas.paste(Image.fromarray(crop).resize((new_w, height), Image.Resampling.BICUBIC), (0, 0))
+    return canvas
+
+
+def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WIDTH) -> list[Image.Image]:
+    """Cut a line crop at word gaps into pieces that each fit ``width``; normalised, left to right.
+
+    A gap is a run of ink-free columns at least a quarter of the ink height wide (a word space);
+    a "word" wider than a whole piece is cut hard at the limit.
+    """
+    a = _gray(img)
+    box = ink_box(a)
+    if box is None:
+        return [Image.new("L", (width, height), 255)]
+    y0, y1, x0, x1 = box
+    ink_h = y1 - y0 + 1
+    m = max(1, round(MARGIN * ink_h))
+    scale = height / (ink_h + 2 * m)
+    max_src = int((width / scale) - 2 * m) - 2  # widest ink run that fits, in source pixels
+    if x1 - x0 + 1 <= max_src:
+        return [normalize_line(img, height, width)]
+    band = a[max(0, y0):y1 + 1]
+    col_ink = ink_mask(a)[max(0, y0):y1 + 1].any(0) if band.size else np.zeros(a.shape[1], bool)
+    min_gap = max(2, ink_h // 4)
+    gaps = []  # centres of word gaps
+    run = 0
+    for x in range(x0, x1 + 1):
+        if not col_ink[x]:
+            run += 1
+        else:
+            if run >= min_gap:
+                gaps.append(x - run // 2)
+            run = 0
+    pieces, start = [], x0
+    while x1 - start + 1 > max_src:
+        limit = start + max_src
+        cands = [g for g in gaps if start < g <= limit]
+        cut = cands[-1] if cands else limit
+        pieces.append((start, cut))
+        start = cut
+        while start <= x1 and not col_ink[start]:
+            start += 1
+    pieces.append((start, x1 + 1))
+    out = []
+    for s, e in pieces:
+        piece = Image.fromarray(_crop_padded(a, y0 - m, y1 + 1 + m, s - m, e + m))
+        try:
+            out.append(normalize_line(piece, height, width))
+        except ValueError:  # a piece whose own ink box is taller (rare): shrink to fit
+            w = round(piece.width * height / piece.height)
+            canvas = Image.new("L", (width, height), 255)
+            canvas.paste(piece.resize((min(w, width), height), Image.Resampling.BICUBIC), (0, 0))
+            out.append(canvas)
+    return out
+
+
+def to_tensor(images: Sequence[Image.Image]) -> torch.Tensor:
+    """Grayscale line images -> `(B, 3, H, W)` float in [-1, 1] (white = 1)."""
+    arr = np.stack([_gray(im) for im in images]).astype(np.float32)  # (B, H, W)
+    t = torch.from_numpy(arr).div_(127.5).sub_(1.0)  # (B, H, W)
+    return t.unsqueeze(1).expand(-1, 3, -1, -1).contiguous()  # (B, 3, H, W)
+
+
+# ------------------------------------------------------------------------------------------------
+# Synthetic line generator
+# ------------------------------------------------------------------------------------------------
+
+_GREEK = "αβγδεθλμπσφψωΔΣΩ"
+_OPS = ["=", "+", "-", "×", "≤", "≥", "≈", "/", "·"]
+
+
+def synthetic_snippet(rng: random.Random) -> str:
+    """Non-prose content whitepapers are full of: numbers, equations, references, headings."""
+    kind = rng.randrange(7)
+    num = lambda: rng.choice([str(rng.randint(0, 2025)), f"{rng.uniform(0, 100):.{rng.randint(1, 3)}f}",
+                              f"{rng.uniform(0, 1):.2f}", f"{rng.randint(1, 999)}%"])
+    if kind == 0:  # table row
+        return "  ".join(num() for _ in range(rng.randint(2, 6)))
+    if kind == 1:  # equation-like
+        v = lambda: rng.choice(["x", "y", "z", "n", "k", "f(x)", "L", "W", "h_t", "p(y|x)",
+                                rng.choice(_GREEK)])
+        terms = [v() for _ in range(rng.randint(2, 5))]
+        eq = f" {rng.choice(_OPS)} ".join(terms)
+        return f"{v()} = {eq}" + (f"    ({rng.randint(1, 40)})" if rng.random() < 0.5 else "")
+    if kind == 2:  # reference
+        name = rng.choice(["A. Smith", "J. Chen", "M. Garcia", "K. Müller", "Y. Tanaka", "R. Kumar"])
+        return f"[{rng.randint(1, 60)}] {name}, et al. Proc. {rng.choice(['ICML', 'NeurIPS', 'CVPR', 'ACL'])} {rng.randint(1995, 2025)}, pp. {rng.randint(1, 900)}-{rng.randint(900, 999)}."
+    if kind == 3:  # numbered heading
+        return f"{rng.randint(1, 9)}.{rng.randint(1, 9)} " + rng.choice(
+            ["Introduction", "Related Work", "Method", "Experiments", "Results", "Discussion",
+             "Conclusion", "Training Details", "Ablation Study", "Evaluation Protocol"])
+    if kind == 4:  # caption
+        return f"{rng.choice(['Figure', 'Table', 'Fig.'])} {rng.randint(1, 12)}: " + rng.choice(
+            ["Accuracy against model size.", "Results on the test set.", "Overview of the system.",
+             "Ablation of the compression ratio.", "Comparison with prior work."])
+    if kind == 5:  # url / identifier
+        return rng.choice(["https://", "doi:10.", "arXiv:"]) + "".join(
+            rng.choice("abcdefghijklmnopqrstuvwxyz0123456789./-") for _ in range(rng.randint(8, 30)))
+    return str(rng.randint(1, 400))  # page number
+
+
+#: how often each look-alike class is drawn: whitepapers are mostly Computer Modern and Times
+KIND_WEIGHTS = {"computer-modern": 0.3, "times": 0.25, "helvetica": 0.12, "palatino": 0.1,
+                "libertine": 0.1, "bookman": 0.03, "monospace": 0.1}
+
+
+@dataclass
+class LineGeneratorConfig:
+    """Sampling ranges of the synthetic line renderer."""
+
+    height: int = LINE_HEIGHT
+    width: int = LINE_WIDTH
+    min_pt: float = 7.0  # font size range, points
+    max_pt: float = 14.0
+    min_dpi: int = 100  # render resolution range (the line is drawn at native resolution,
+    max_dpi: int = 300  #   then scaled like a line cut from a page rendered at that DPI)
+    degrade_prob: float = 0.35  # fraction of lines with scan degradations
+    synthetic_prob: float = 0.15  # fraction of non-prose snippets (numbers, equations, ...)
+    styles: tuple[str, ...] = field(default=("regular", "regular", "regular", "bold", "italic"))
+
+
+class LineGenerator:
+    """Renders random corpus snippets as normalised line images with their exact text.
+
+    Text is drawn with PIL/FreeType at the pixel size of ``pt`` at ``dpi`` and then normalised,
+    so small text at low DPI reaches the model as blurry as it does from a rendered page.
+    """
+
+    def __init__(self, corpus: Sequence[str], cfg: LineGeneratorConfig | None = None,
+                 fonts: Sequence[Font] | None = None) -> None:
+        self.corpus = corpus
+        self.cfg = cfg or LineGeneratorConfig()
+        self.fonts = list(fonts or available_fonts())
+        self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+    def _font(self, font: Font, px: int) -> ImageFont.FreeTypeFont:
+        key = (str(font.path), px)
+        if key not in self._font_cache:
+            self._font_cache[key] = ImageFont.truetype(str(font.path), px)
+        return self._font_cache[key]
+
+    def _text(self, rng: random.Random, max_chars: int) -> str:
+        if rng.random() < self.cfg.synthetic_prob:
+            return synthetic_snippet(rng)[:max_chars]
+        i = rng.randrange(len(self.corpus))
+        words = self.corpus[i].split(" ")
+        words = words[rng.randrange(len(words)):]
+        while len(words) < 40:  # continue into the next paragraph, as running text does
+            i = (i + 1) % len(self.corpus)
+            words += self.corpus[i].split(" ")
+        target = max_chars if rng.random() < 0.75 else rng.randint(1, max_chars)
+        out, n = [], 0
+        for w in words:
+            if n + len(w) + 1 > target and out:
+                break
+            out.append(w)
+            n += len(w) + 1
+        return " ".join(out)[:max(max_chars, 1)]
+
+    def sample(self, rng: random.Random) -> tuple[Image.Image, str]:
+        """One `(normalised line image, text)` pair."""
+        c = self.cfg
+        kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+        style = rng.choice(c.styles)
+        font = rng.choice([f for f in self.fonts if f.kind == kind and f.style == style]
+                          or [f for f in self.fonts if f.kind == kind] or self.fonts)
+        px = max(6, round(rng.uniform(c.min_pt, c.max_pt) * rng.randint(c.min_dpi, c.max_dpi) / 72))
+        pil_font = self._font(font, px)
+        # How many characters fit: the ink box is about 1.1 em high plus margins -> scale.
+        scale = c.height / (1.1 * px * (1 + 2 * MARGIN))
+        avg_char = pil_font.getlength("the quick brown fox jumps over a lazy dog") / 41
+        max_chars = max(1, int((c.width / scale - 2 * MARGIN * px) / avg_char * 1.05))
+        text = normalize_text(self._text(rng, max_chars)).strip()
+        while True:
+            img = self._render(text, pil_font, px)
+            if rng.random() < c.degrade_prob:
+                img = degrade(img, rng, strength=rng.uniform(0.3, 1.0))
+            try:
+                return normalize_line(img, c.height, c.width), text
+            except ValueError:  # wider than estimated: drop the last word
+                cut = text.rfind(" ")
+                text = text[:cut] if cut > 0 else text[: max(1, len(text) // 2)]
+
+    @staticmethod
+    def _render(text: str, font: ImageFont.FreeTypeFont, px: int) -> Image.Image:
+        w = int(font.getlength(text)) + 2 * px
+        img = Image.new("L", (max(w, 4), int(px * 2.2)), 255)
+        ImageDraw.Draw(img).text((px, int(px * 0.5)), text, font=font, fill=0)
+        return img

@@ -1,0 +1,368 @@
+"""Read the text layer of digital PDFs: lines with boxes, page text, and a quality verdict.
+
+Digital PDFs carry their exact text, so every page of one is a free (image, text) training pair
+and, at inference, a page whose text layer is sound needs no OCR at all. The text layer is only
+trustworthy after some care, which is what this module is about:
+
+* pdfium reports characters in content-stream order and joins a hyphenated word across a line
+  break (the hyphen comes back as ``\\x02``), so lines are rebuilt here from the geometry (baseline
+  jumps, backward moves, wide gaps) instead of trusting pdfium's own line breaks;
+* ligature glyphs (``ﬁ``, ``ﬂ``, ...) are decomposed with NFKC — applied to the presentation-form
+  block only, because NFKC on everything would also flatten superscripts and symbols that are
+  really on the page;
+* glyphs without a Unicode mapping become U+FFFD, so :func:`text_layer_quality` can see them;
+* rotated characters (margin stamps, sideways tables) are left out: they are not part of the
+  horizontal reading order, and their crops would not be line images.
+
+Public API used elsewhere (keep stable): :func:`page_text`, :func:`text_layer_quality`,
+:func:`read_page`/:func:`read_pages` and :func:`from_pdfs` (digital PDFs -> shards).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Optional, Sequence, Union
+
+PathLike = Union[str, Path]
+
+#: pdfium's code for a hyphen it joined across a line break
+_PDFIUM_HYPHEN = "\x02"
+#: stand-in for glyphs that have no Unicode mapping
+REPLACEMENT = "\ufffd"
+#: a baseline moving by more than this fraction of the line's height starts a new line (super- and
+#: subscripts move by ~0.2-0.4 em, the next line by ~1.2 em)
+NEW_LINE_BASELINE_JUMP = 0.5
+#: a horizontal gap wider than this many line heights splits a line (column gutters, table cells);
+#: justified word gaps stay well below it
+MAX_WORD_GAP = 2.0
+#: a move back to the left by more than this many line heights starts a new line
+BACKWARD_MOVE = 0.5
+#: characters whose angle (radians) exceeds this are not horizontal text
+MAX_ANGLE = 0.05
+#: a vertical gap (in line heights) between consecutive lines that marks a new paragraph/block
+BLOCK_GAP = 0.9
+#: PDF text render mode 3 = invisible (the OCR layer of a scanned PDF)
+_INVISIBLE_MODE = 3
+
+# text_layer_quality thresholds
+#: fewer non-space characters than this counts as an empty text layer
+MIN_CHARS = 16
+#: largest tolerated share of control / private-use / unmapped characters
+MAX_BAD_FRACTION = 0.01
+#: smallest share of letters and digits among non-space characters in real prose, tables and math
+MIN_ALNUM_FRACTION = 0.4
+
+
+@dataclass
+class Char:
+    """One character of the text layer, in PDF points (origin bottom-left of the page)."""
+
+    text: str
+    box: tuple[float, float, float, float]  # loose box (left, bottom, right, top): ascent..descent
+    origin: tuple[float, float]  # pen position on the baseline
+    generated: bool  # pdfium inferred it (a space from a gap); it has no glyph
+
+
+@dataclass
+class TextLine:
+    """One horizontal line of text: its characters, text and box (PDF points)."""
+
+    chars: list[Char] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The line's text with runs of spaces collapsed and ends stripped."""
+        return " ".join("".join(c.text for c in self.chars).split())
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) over the characters that have glyphs."""
+        boxes = [c.box for c in self.chars if not c.generated and c.text.strip()]
+        if not boxes:
+            boxes = [c.box for c in self.chars]
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    @property
+    def height(self) -> float:
+        """Median loose-box height of the glyphs: the line's size, robust to sub/superscripts."""
+        heights = sorted(c.box[3] - c.box[1] for c in self.chars if not c.generated)
+        return heights[len(heights) // 2] if heights else 0.0
+
+    @property
+    def baseline(self) -> float:
+        """Median baseline y of the glyphs."""
+        ys = sorted(c.origin[1] for c in self.chars if not c.generated)
+        return ys[len(ys) // 2] if ys else 0.0
+
+
+@dataclass
+class PageLayout:
+    """The text layer of one page and what is needed to map it onto a rendered image."""
+
+    index: int
+    crop_box: tuple[float, float, float, float]  # (left, bottom, right, top) in PDF points
+    rotation: int  # the page's /Rotate, degrees clockwise
+    lines: list[TextLine]
+    n_rotated: int = 0  # characters left out because they are not horizontal
+    n_invisible: int = 0  # characters drawn invisibly (an OCR layer over a scan)
+    n_chars: int = 0  # glyph characters kept in ``lines``
+
+    @property
+    def text(self) -> str:
+        """The page text in reading order: lines joined by newlines, blocks by blank lines."""
+        return layout_text(self.lines)
+
+    @property
+    def size(self) -> tuple[float, float]:
+        """(width, height) of the page as displayed (after /Rotate), in points."""
+        w = self.crop_box[2] - self.crop_box[0]
+        h = self.crop_box[3] - self.crop_box[1]
+        return (h, w) if self.rotation % 180 else (w, h)
+
+    def to_pixels(self, box: tuple[float, float, float, float],
+                  image_size: tuple[int, int]) -> tuple[float, float, float, float]:
+        """Map a PDF-space box onto an image of the displayed crop box.
+
+        Args:
+            box: (left, bottom, right, top) in PDF points.
+            image_size: (width, height) of the rendered page image in pixels.
+
+        Returns:
+            (left, top, right, bottom) in pixels, origin top-left.
+        """
+        cl, cb, cr, ct = self.crop_box
+        w_pt, h_pt = self.size
+        sx, sy = image_size[0] / w_pt, image_size[1] / h_pt
+        corners = [(box[0], box[1]), (box[2], box[3])]
+        out = []
+        for x, y in corners:
+            u, v = x - cl, y - cb  # points from the crop box's bottom-left
+            rot = self.rotation % 360
+            if rot == 0:
+                px, py = u, (ct - cb) - v
+            elif rot == 90:
+                px, py = v, u
+            elif rot == 180:
+                px, py = (cr - cl) - u, v
+            else:  # 270
+                px, py = (ct - cb) - v, (cr - cl) - u
+            out.append((px * sx, py * sy))
+        (x0, y0), (x1, y1) = out
+        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def layout_text(lines: Sequence[TextLine]) -> str:
+    """Join lines into page text; a wide vertical gap or a column jump starts a new block."""
+    parts: list[str] = []
+    prev: Optional[TextLine] = None
+    for line in lines:
+        text = line.text
+        if not text:
+            continue
+        if prev is not None:
+            h = max(prev.height, line.height, 1e-3)
+            gap = prev.bbox[1] - line.bbox[3]  # > 0 when the new line is below the previous
+            parts.append("\n\n" if gap > BLOCK_GAP * h or gap < -2 * h else "\n")
+        parts.append(text)
+        prev = line
+    return "".join(parts)
+
+
+def _normalize_char(ch: str) -> str:
+    """Decompose ligatures (the presentation-forms block only) and map pdfium's hyphen marker."""
+    if ch == _PDFIUM_HYPHEN:
+        return "-"
+    if "\ufb00" <= ch <= "\ufb4f":
+        return unicodedata.normalize("NFKC", ch)
+    if ch in ("\r", "\n"):
+        return " "
+    if ch == "\xa0":
+        return " "
+    return ch
+
+
+def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
+    """Every horizontal character of a text page, plus counts of rotated and invisible ones."""
+    chars: list[Char] = []
+    n_rotated = n_invisible = 0
+    rect = raw.FS_RECTF()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    for i in range(raw.FPDFText_CountChars(textpage)):
+        code = raw.FPDFText_GetUnicode(textpage, i)
+        generated = bool(raw.FPDFText_IsGenerated(textpage, i))
+        if generated and chr(code) in "\r\n":
+            chars.append(Char("\n", (0, 0, 0, 0), (0, 0), True))  # pdfium's own line break
+            continue
+        if not generated:
+            angle = raw.FPDFText_GetCharAngle(textpage, i)  # [0, 2 pi), -1 on error
+            if angle >= 0 and min(angle, 2 * math.pi - angle) > MAX_ANGLE:
+                n_rotated += 1
+                continue
+            obj = raw.FPDFText_GetTextObject(textpage, i)
+            if obj and raw.FPDFTextObj_GetTextRenderMode(obj) == _INVISIBLE_MODE:
+                n_invisible += 1
+        if raw.FPDFText_HasUnicodeMapError(textpage, i) == 1 or code == 0:
+            text = REPLACEMENT
+        else:
+            text = _normalize_char(chr(code))
+        raw.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(rect))
+        raw.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(ox), ctypes.byref(oy))
+        box = (rect.left, rect.bottom, rect.right, rect.top)
+        chars.append(Char(text, box, (ox.value, oy.value), generated))
+    return chars, n_rotated, n_invisible
+
+
+def _split_lines(chars: Sequence[Char]) -> list[TextLine]:
+    """Group characters (stream order) into lines by their geometry; see the module docstring."""
+    lines: list[TextLine] = []
+    cur = TextLine()
+    last: Optional[Char] = None  # last glyph of the current line
+    for ch in chars:
+        if ch.text == "\n":
+            continue  # pdfium's break is a hint only: the geometry below decides
+        if ch.generated or not ch.text.strip():
+            if last is not None:
+                cur.chars.append(ch)
+            continue
+        if last is not None:
+            h = max(last.box[3] - last.box[1], ch.box[3] - ch.box[1], 1e-3)
+            dy = abs(ch.origin[1] - last.origin[1])
+            gap = ch.box[0] - last.box[2]
+            advance = ch.origin[0] - last.origin[0]  # 0 for the pieces of a ligature
+            if (dy > NEW_LINE_BASELINE_JUMP * h or gap > MAX_WORD_GAP * h
+                    or advance < -BACKWARD_MOVE * h):
+                lines.append(cur)
+                cur = TextLine()
+        if last is not None and cur.chars and _needs_space(cur.chars, ch, last):
+            cur.chars.append(Char(" ", (last.box[2], last.box[1], ch.box[0], last.box[3]),
+                                  last.origin, True))
+        cur.chars.append(ch)
+        last = ch
+    if cur.chars:
+        lines.append(cur)
+    for line in lines:  # drop trailing spaces
+        while line.chars and not line.chars[-1].text.strip():
+            line.chars.pop()
+    return [line for line in lines if line.chars]
+
+
+#: a gap wider than this fraction of the line height between two glyphs is a word space
+SPACE_GAP = 0.15
+
+
+def _needs_space(line_chars: Sequence[Char], ch: Char, last: Char) -> bool:
+    """True when a gap separates ``last`` and ``ch`` but no space character is between them."""
+    if line_chars[-1] is not last:  # a space (real or pdfium's) is already there
+        return False
+    h = max(last.box[3] - last.box[1], 1e-3)
+    return ch.box[0] - last.box[2] > SPACE_GAP * h and last.text != "-"
+
+
+def read_page(pdf, index: int) -> PageLayout:
+    """The text layer of page ``index`` of an open ``pypdfium2.PdfDocument``."""
+    import pypdfium2.raw as raw
+
+    page = pdf[index]
+    try:
+        textpage = page.get_textpage()
+        try:
+            chars, n_rotated, n_invisible = _read_chars(textpage, raw)
+        finally:
+            textpage.close()
+        crop = tuple(float(v) for v in page.get_cropbox())
+        rotation = int(page.get_rotation())
+    finally:
+        page.close()
+    lines = _split_lines(chars)
+    n_chars = sum(1 for line in lines for c in line.chars if not c.generated)
+    return PageLayout(index, crop, rotation, lines, n_rotated, n_invisible, n_chars)
+
+
+def open_pdf(pdf_path: PathLike):
+    """Open a PDF with pypdfium2; raises ``ValueError`` naming the file for corrupt/encrypted ones."""
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(str(pdf_path))
+    except pdfium.PdfiumError as e:
+        raise ValueError(f"cannot open {pdf_path}: {e}") from e
+
+
+def read_pages(pdf_path: PathLike, pages: Optional[Sequence[int]] = None) -> Iterator[PageLayout]:
+    """Yield the text layer of each page (all pages, or the given indices)."""
+    pdf = open_pdf(pdf_path)
+    try:
+        for index in (range(len(pdf)) if pages is None else pages):
+            yield read_page(pdf, index)
+    finally:
+        pdf.close()
+
+
+def page_text(pdf_path: PathLike, page_index: int) -> str:
+    """The text of one page in reading order (lines joined by ``\\n``, blocks by ``\\n\\n``).
+
+    Hyphens at line ends are kept as they are printed; ligatures are decomposed; unmapped glyphs
+    come back as U+FFFD. Pass the result to :func:`text_layer_quality` before trusting it.
+
+    Raises:
+        ValueError: the file cannot be opened (corrupt, encrypted) or the page does not exist.
+    """
+    pdf = open_pdf(pdf_path)
+    try:
+        if not 0 <= page_index < len(pdf):
+            raise ValueError(f"{pdf_path} has {len(pdf)} pages, no page index {page_index}")
+        return read_page(pdf, page_index).text
+    finally:
+        pdf.close()
+
+
+def text_layer_quality(text: str, min_chars: int = MIN_CHARS) -> tuple[bool, str]:
+    """Decide whether a page's text layer can be trusted.
+
+    A scanned page has no text (or only a page number), a PDF whose fonts lack a ToUnicode map
+    yields unmapped glyphs (U+FFFD), private-use code points or control characters, and some
+    yield valid but meaningless characters (mostly punctuation).
+
+    Args:
+        text: the page text, e.g. from :func:`page_text`.
+        min_chars: fewer non-space characters than this counts as empty.
+
+    Returns:
+        ``(True, "ok")`` or ``(False, reason)``.
+    """
+    visible = [c for c in text if not c.isspace()]
+    if len(visible) < min_chars:
+        return False, f"empty text layer ({len(visible)} characters)"
+    n = len(visible)
+    counts = {"unmapped glyphs (U+FFFD)": 0, "control characters": 0,
+              "private-use characters": 0}
+    alnum = 0
+    for c in visible:
+        cat = unicodedata.category(c)
+        if c == REPLACEMENT:
+            counts["unmapped glyphs (U+FFFD)"] += 1
+        elif cat in ("Cc", "Cs") or c in ("\ufffe", "\uffff"):
+            counts["control characters"] += 1
+        elif cat == "Co":
+            counts["private-use characters"] += 1
+        elif c.isalnum():
+            alnum += 1
+    for reason, count in counts.items():
+        if count > MAX_BAD_FRACTION * n:
+            return False, f"{reason}: {count} of {n} characters"
+    if alnum < MIN_ALNUM_FRACTION * n:
+        return False, f"garbled: only {alnum} of {n} characters are letters or digits"
+    return True, "ok"
+
+
+def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
+              max_pages: Optional[int] = None, **kwargs) -> dict:
+    """Digital PDFs -> (page image, text) and (line image, text) shards; see :mod:`.pdfsource`."""
+    from .pdfsource import from_pdfs as _from_pdfs
+
+    return _from_pdfs(input_dir, out_dir, dpi=dpi, max_pages=max_pages, **kwargs)

@@ -1,0 +1,53 @@
+"""CLIP-style global-attention encoder over the compressed tokens (DeepSeek-OCR, Sec. 3.2).
+
+DeepEncoder feeds the compressor's output to CLIP's transformer in place of CLIP's patch
+embedding: the compressed map *is* the patch embedding. A class token and learned position
+embeddings (bicubically interpolated to the actual grid) are added, as in open_clip's
+``VisionTransformer``; the blocks are open_clip's ``Transformer`` so ViT-L/14 weights map by name.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from open_clip.transformer import LayerNorm, Transformer
+from torch import nn
+
+from .config import ClipConfig
+
+
+def resize_clip_pos(pos: torch.Tensor, grid: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
+    """Resize a CLIP position table `(1 + gh*gw, D)` (class first) to `(1 + h*w, D)` for ``size``."""
+    if tuple(grid) == tuple(size):
+        return pos
+    cls, patch = pos[:1], pos[1:]
+    gh, gw = grid
+    D = pos.shape[-1]
+    patch = patch.reshape(1, gh, gw, D).permute(0, 3, 1, 2)  # (1, D, gh, gw)
+    patch = F.interpolate(patch, size=size, mode="bicubic", align_corners=False)  # (1, D, h, w)
+    patch = patch.permute(0, 2, 3, 1).reshape(size[0] * size[1], D)  # (h*w, D)
+    return torch.cat([cls, patch], dim=0)  # (1 + h*w, D)
+
+
+class ClipEncoder(nn.Module):
+    """`(B, D, h, w)` compressed map -> `(B, h*w, D)` globally mixed tokens (class token dropped)."""
+
+    def __init__(self, cfg: ClipConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        gh, gw = cfg.pos_grid
+        scale = cfg.width ** -0.5
+        self.class_embedding = nn.Parameter(scale * torch.randn(cfg.width))
+        self.positional_embedding = nn.Parameter(scale * torch.randn(1 + gh * gw, cfg.width))
+        self.ln_pre = LayerNorm(cfg.width)
+        self.transformer = Transformer(cfg.width, cfg.layers, cfg.heads, mlp_ratio=cfg.mlp_ratio,
+                                       act_layer=nn.GELU, batch_first=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        B, D, h, w = x.shape
+        x = x.flatten(2).transpose(1, 2)  # (B, h*w, D)
+        cls = self.class_embedding.to(x.dtype).expand(B, 1, D)  # (B, 1, D)
+        x = torch.cat([cls, x], dim=1)  # (B, 1 + h*w, D)
+        x = x + resize_clip_pos(self.positional_embedding, self.cfg.pos_grid, (h, w)).to(x.dtype)
+        x = self.transformer(self.ln_pre(x))  # (B, 1 + h*w, D)
+        return x[:, 1:]  # (B, h*w, D)
