@@ -21,6 +21,7 @@ Public API used elsewhere (keep stable): :func:`page_text`, :func:`text_layer_qu
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import math
 import unicodedata
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence, Union
 
 PathLike = Union[str, Path]
+#: a PDF given as a file path or as the bytes of the file
+PdfInput = Union[str, Path, bytes]
 
 #: pdfium's code for a hyphen it joined across a line break
 _PDFIUM_HYPHEN = "\x02"
@@ -53,8 +56,12 @@ _INVISIBLE_MODE = 3
 MIN_CHARS = 16
 #: largest tolerated share of control / private-use / unmapped characters
 MAX_BAD_FRACTION = 0.01
-#: smallest share of letters and digits among non-space characters in real prose, tables and math
-MIN_ALNUM_FRACTION = 0.4
+#: smallest share of letters and digits among non-space characters (real prose, tables and
+#: math stay far above it; a table of contents with leader dots comes down to ~0.3)
+MIN_ALNUM_FRACTION = 0.25
+#: largest share of "other symbols" (dingbats, box drawing: what glyph-name guessing produces
+#: for fonts without a usable encoding) and unassigned code points
+MAX_SYMBOL_FRACTION = 0.1
 
 
 @dataclass
@@ -283,17 +290,25 @@ def read_page(pdf, index: int) -> PageLayout:
     return PageLayout(index, crop, rotation, lines, n_rotated, n_invisible, n_chars)
 
 
-def open_pdf(pdf_path: PathLike):
-    """Open a PDF with pypdfium2; raises ``ValueError`` naming the file for corrupt/encrypted ones."""
+def _name(pdf: PdfInput) -> str:
+    return f"<{len(pdf)} bytes of PDF>" if isinstance(pdf, bytes) else str(pdf)
+
+
+def open_pdf(pdf: PdfInput):
+    """Open a PDF (path or bytes) with pypdfium2.
+
+    Raises:
+        ValueError: naming the file, for corrupt, truncated or password-protected PDFs.
+    """
     import pypdfium2 as pdfium
 
     try:
-        return pdfium.PdfDocument(str(pdf_path))
+        return pdfium.PdfDocument(pdf if isinstance(pdf, bytes) else str(pdf))
     except pdfium.PdfiumError as e:
-        raise ValueError(f"cannot open {pdf_path}: {e}") from e
+        raise ValueError(f"cannot open {_name(pdf)}: {e}") from e
 
 
-def read_pages(pdf_path: PathLike, pages: Optional[Sequence[int]] = None) -> Iterator[PageLayout]:
+def read_pages(pdf_path: PdfInput, pages: Optional[Sequence[int]] = None) -> Iterator[PageLayout]:
     """Yield the text layer of each page (all pages, or the given indices)."""
     pdf = open_pdf(pdf_path)
     try:
@@ -303,7 +318,7 @@ def read_pages(pdf_path: PathLike, pages: Optional[Sequence[int]] = None) -> Ite
         pdf.close()
 
 
-def page_text(pdf_path: PathLike, page_index: int) -> str:
+def page_text(pdf_path: PdfInput, page_index: int) -> str:
     """The text of one page in reading order (lines joined by ``\\n``, blocks by ``\\n\\n``).
 
     Hyphens at line ends are kept as they are printed; ligatures are decomposed; unmapped glyphs
@@ -341,7 +356,7 @@ def text_layer_quality(text: str, min_chars: int = MIN_CHARS) -> tuple[bool, str
     n = len(visible)
     counts = {"unmapped glyphs (U+FFFD)": 0, "control characters": 0,
               "private-use characters": 0}
-    alnum = 0
+    alnum = symbols = 0
     for c in visible:
         cat = unicodedata.category(c)
         if c == REPLACEMENT:
@@ -352,17 +367,209 @@ def text_layer_quality(text: str, min_chars: int = MIN_CHARS) -> tuple[bool, str
             counts["private-use characters"] += 1
         elif c.isalnum():
             alnum += 1
+        elif cat in ("So", "Cn"):
+            symbols += 1
     for reason, count in counts.items():
         if count > MAX_BAD_FRACTION * n:
             return False, f"{reason}: {count} of {n} characters"
+    if symbols > MAX_SYMBOL_FRACTION * n:
+        return False, f"garbled: {symbols} of {n} characters are symbols or unassigned"
     if alnum < MIN_ALNUM_FRACTION * n:
         return False, f"garbled: only {alnum} of {n} characters are letters or digits"
     return True, "ok"
 
 
-def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
-              max_pages: Optional[int] = None, **kwargs) -> dict:
-    """Digital PDFs -> (page image, text) and (line image, text) shards; see :mod:`.pdfsource`."""
-    from .pdfsource import from_pdfs as _from_pdfs
+# ---------------------------------------------------------------------- rendering and pairs
+#: white margin around a line crop, in line heights (then clamped so no other line intrudes)
+LINE_MARGIN_X = 0.5
+LINE_MARGIN_Y = 0.2
+#: lines lower than this many pixels at the render DPI are unreadable: no line sample
+MIN_LINE_PX = 6
+#: render this many pages per poppler call (bounds memory at 300 DPI)
+RENDER_CHUNK = 8
+#: seconds poppler may take for one chunk before the file is reported as failed
+RENDER_TIMEOUT = 300
 
-    return _from_pdfs(input_dir, out_dir, dpi=dpi, max_pages=max_pages, **kwargs)
+
+def render_pages(pdf: PdfInput, dpi: int, first: int, last: int) -> list:
+    """Grayscale PIL images of pages ``first..last`` (0-based, inclusive), rendered by poppler.
+
+    Poppler is what inference renders with, so training images come from the same rasteriser.
+    The crop box is rendered, as pdfium's coordinates refer to it.
+    """
+    import pdf2image
+
+    kw = dict(dpi=dpi, first_page=first + 1, last_page=last + 1, grayscale=True,
+              use_cropbox=True, timeout=RENDER_TIMEOUT)
+    if isinstance(pdf, bytes):
+        return pdf2image.convert_from_bytes(pdf, **kw)
+    return pdf2image.convert_from_path(str(pdf), **kw)
+
+
+def _overlaps(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tuple[int, int, int, int]]]:
+    """Loose crops of the page image around each clean text line.
+
+    The crop is the line's character boxes at the render resolution plus a white margin, clamped
+    so it never reaches another line's box; lines whose own box overlaps another line (stacked
+    math, overprinted text) are skipped, because their crop could not match their text.
+
+    Yields:
+        (grayscale crop, line, (left, top, right, bottom) pixel box)
+    """
+    size = image.size
+    boxes = [layout.to_pixels(line.bbox, size) for line in layout.lines]
+    for i, (line, box) in enumerate(zip(layout.lines, boxes)):
+        text = line.text
+        h = box[3] - box[1]
+        if h < MIN_LINE_PX or not any(c.isalnum() for c in text) or REPLACEMENT in text:
+            continue
+        if any(_overlaps(box, other) for j, other in enumerate(boxes) if j != i):
+            continue
+        x0, y0 = box[0] - LINE_MARGIN_X * h, box[1] - LINE_MARGIN_Y * h
+        x1, y1 = box[2] + LINE_MARGIN_X * h, box[3] + LINE_MARGIN_Y * h
+        for j, o in enumerate(boxes):
+            if j == i or not _overlaps((x0, y0, x1, y1), o):
+                continue
+            if o[3] <= box[1]:  # above
+                y0 = max(y0, o[3])
+            elif o[1] >= box[3]:  # below
+                y1 = min(y1, o[1])
+            elif o[2] <= box[0]:  # left
+                x0 = max(x0, o[2])
+            else:  # right
+                x1 = min(x1, o[0])
+        px = (max(0, int(x0)), max(0, int(y0)), min(size[0], int(x1 + 0.999)),
+              min(size[1], int(y1 + 0.999)))
+        if px[2] - px[0] < 2 or px[3] - px[1] < 2:
+            continue
+        yield image.crop(px), line, px
+
+
+@dataclass
+class PageResult:
+    """The samples cut from one page, or why the page was skipped."""
+
+    index: int
+    ok: bool
+    reason: str  # "ok" or why the text layer is not trusted
+    samples: list = field(default_factory=list)  # (kind, image, text, meta)
+
+
+def page_quality(layout: PageLayout) -> tuple[bool, str]:
+    """:func:`text_layer_quality` plus checks that need the layout (invisible OCR text)."""
+    ok, reason = text_layer_quality(layout.text)
+    if ok and layout.n_invisible > 0.5 * max(layout.n_chars, 1):
+        return False, "invisible text (an OCR layer over a scan)"
+    return ok, reason
+
+
+def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "line"),
+                max_pages: Optional[int] = None) -> Iterator[PageResult]:
+    """(page image, page text) and (line image, line text) pairs from a digital PDF.
+
+    Pages whose text layer fails :func:`page_quality` are yielded with ``ok=False`` and no
+    samples, so callers can count them.
+
+    Raises:
+        ValueError: the PDF cannot be opened.
+    """
+    doc = open_pdf(pdf)
+    try:
+        n_pages = len(doc)
+        if max_pages is not None:
+            n_pages = min(n_pages, max_pages)
+        for first in range(0, n_pages, RENDER_CHUNK):
+            last = min(n_pages, first + RENDER_CHUNK) - 1
+            layouts = [read_page(doc, i) for i in range(first, last + 1)]
+            checked = [(layout, *page_quality(layout)) for layout in layouts]
+            images = {}
+            if any(ok for _, ok, _ in checked):
+                rendered = render_pages(pdf, dpi, first, last)
+                images = dict(zip(range(first, last + 1), rendered))
+            for layout, ok, reason in checked:
+                if not ok or layout.index not in images:
+                    yield PageResult(layout.index, False, reason if not ok else "not rendered")
+                    continue
+                image = images[layout.index].convert("L")
+                result = PageResult(layout.index, True, "ok")
+                base = {"page": layout.index, "dpi": dpi}
+                if "page" in kinds:
+                    result.samples.append(("page", image, layout.text, {**base, "kind": "page"}))
+                if "line" in kinds:
+                    for n, (crop, line, box) in enumerate(line_crops(layout, image)):
+                        result.samples.append(("line", crop, line.text, {
+                            **base, "kind": "line", "line": n, "box": list(box),
+                            "pt": round(line.height, 2)}))
+                yield result
+    finally:
+        doc.close()
+
+
+def find_pdfs(input_dir: PathLike) -> list[Path]:
+    """Every ``*.pdf`` under ``input_dir`` (recursively, case-insensitive), sorted."""
+    root = Path(input_dir)
+    if not root.is_dir():
+        raise ValueError(f"{root} is not a directory")
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() == ".pdf")
+
+
+def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
+              max_pages: Optional[int] = None, kinds: Sequence[str] = ("page", "line"),
+              shard_samples: int = 2000, log=print) -> dict:
+    """Turn a directory of digital PDFs into (page image, text) and (line image, text) shards.
+
+    Resumable: a PDF is recorded as completed in the manifest together with its last shard, so a
+    re-run skips it; shards of a PDF that was interrupted half-way are dropped and the PDF is
+    redone (each PDF's samples go to shards of their own, see :class:`.shards.ShardWriter`).
+    Corrupt or encrypted files are reported and recorded as skipped, never fatal.
+
+    Returns:
+        Counts: ``pdfs`` done now, ``already_done``, ``failed`` {file: reason}, ``pages``,
+        ``broken_pages`` {reason: count}, and samples per kind.
+    """
+    from .shards import ShardWriter, safe_key
+
+    root = Path(input_dir)
+    pdfs = find_pdfs(root)
+    summary: dict = {"pdfs": 0, "already_done": 0, "failed": {}, "pages": 0,
+                     "broken_pages": {}, "samples": {k: 0 for k in kinds}}
+    with ShardWriter(out_dir, prefix="pdf", max_samples=shard_samples) as writer:
+        for path in pdfs:
+            source = path.relative_to(root).as_posix()
+            if source in writer.manifest["completed"] or source in writer.manifest["skipped"]:
+                summary["already_done"] += 1
+                continue
+            writer.discard_source(source)  # leftovers of an interrupted attempt
+            stem = safe_key(path.stem)[:40]
+            tag = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
+            pages = broken = 0
+            try:
+                for result in pdf_samples(path, dpi=dpi, kinds=kinds, max_pages=max_pages):
+                    pages += 1
+                    if not result.ok:
+                        broken += 1
+                        reason = result.reason.split(":")[0].split(" (")[0]
+                        summary["broken_pages"][reason] = summary["broken_pages"].get(reason, 0) + 1
+                        continue
+                    for kind, image, text, meta in result.samples:
+                        suffix = f"p{meta['page']:05d}" + (f"-l{meta['line']:03d}" if kind == "line" else "")
+                        writer.write(f"{stem}-{tag}-{suffix}", image, text, {**meta, "source": source})
+                        summary["samples"][kind] += 1
+            except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
+                writer.abort()
+                writer.discard_source(source)
+                reason = f"{type(e).__name__}: {e}"
+                summary["failed"][source] = reason
+                writer.mark_skipped(source, reason)
+                log(f"skipped {source}: {reason}")
+                continue
+            writer.mark_done(source, {"pages": pages, "broken_pages": broken})
+            writer.flush()  # the PDF's last shard and its completion are committed together
+            summary["pdfs"] += 1
+            summary["pages"] += pages
+            log(f"{source}: {pages} pages ({broken} with a broken text layer)")
+    return summary

@@ -6,7 +6,7 @@ images as docencoder gets, their DPI passed explicitly (``--dpi``), automatic pa
 Debian's ``tesseract-ocr-eng`` ships, and ``OMP_THREAD_LIMIT=1`` with one process per core — the
 configuration Tesseract's own documentation recommends for throughput on many pages.
 
-Each page runs in its own process, so its peak memory (max RSS) is read exactly from ``wait4``.
+Each page runs in its own process, so its peak memory is its own (see :func:`vm_hwm_kb`).
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def run_page(image: PathLike, cfg: TesseractConfig = TesseractConfig()) -> Tesse
             proc = subprocess.Popen(cfg.command(image), stdout=out, stderr=err, env=env)
         except OSError as e:
             return TesseractPage(str(image), "", 0.0, 0, error=f"cannot run tesseract: {e}")
-        status, rusage = _wait(proc, cfg.timeout_s)
+        status, peak_kb = wait_with_rusage(proc, cfg.timeout_s)
         seconds = time.perf_counter() - start
         out.seek(0)
         text = out.read().decode("utf-8", errors="replace")
@@ -83,23 +83,54 @@ def run_page(image: PathLike, cfg: TesseractConfig = TesseractConfig()) -> Tesse
     elif status != 0:
         error = f"exit {status}: {message[-300:]}"
     return TesseractPage(str(image), text if error is None else "", seconds,
-                         int(rusage.ru_maxrss) if rusage else 0, error)
+                         peak_kb, error)
 
 
-def _wait(proc: subprocess.Popen, timeout_s: float):
-    """Wait for ``proc`` and return (exit code or None on timeout, its own rusage)."""
+def vm_hwm_kb(pid: int | str = "self") -> Optional[int]:
+    """Peak resident memory (``VmHWM``) of a live process, in kB; None if it cannot be read.
+
+    Why not ``ru_maxrss``: Linux carries a process's RSS from before ``exec`` into its
+    ``ru_maxrss``, so a child forked from a large Python process (torch imported) reports the
+    parent's size. ``VmHWM`` belongs to the memory map created by ``exec``, i.e. to the program.
+    """
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+#: how often a running child's peak memory is sampled
+_POLL_S = 0.01
+
+
+def wait_with_rusage(proc: subprocess.Popen, timeout_s: float) -> tuple[Optional[int], int]:
+    """Wait for ``proc``; return (exit code, or None on timeout; its peak RSS in kB).
+
+    The peak is ``VmHWM`` sampled while the child runs (it only grows, so the last sample before
+    exit is the peak up to the last few milliseconds); ``ru_maxrss`` of ``wait4`` (exact for this
+    child, but inflated by the parent's size, see :func:`vm_hwm_kb`) is the fallback when no
+    sample was taken.
+    """
     deadline = time.monotonic() + timeout_s
+    peak = 0
     while True:
+        hwm = vm_hwm_kb(proc.pid)
         pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             proc.returncode = os.waitstatus_to_exitcode(status)  # tell Popen it is reaped
-            return proc.returncode, rusage
+            return proc.returncode, peak or int(rusage.ru_maxrss)
+        if hwm:
+            peak = max(peak, hwm)
         if time.monotonic() > deadline:
             proc.kill()
             _, status, rusage = os.wait4(proc.pid, 0)
             proc.returncode = os.waitstatus_to_exitcode(status)
-            return None, rusage
-        time.sleep(0.02)
+            return None, peak or int(rusage.ru_maxrss)
+        time.sleep(_POLL_S)
 
 
 def run_pages(images: Sequence[PathLike],

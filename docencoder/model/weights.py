@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 import torch
-from safetensors.torch import load_file, save_model
+from safetensors.torch import load_file, load_model, save_model
 from torch import nn
 
 from .config import ModelConfig
@@ -47,10 +47,8 @@ def load_pretrained(directory: str | Path, map_location: str | torch.device = "c
     if not path.is_file():
         raise FileNotFoundError(f"no {WEIGHTS_NAME} in {directory}")
     model = DocEncoder(cfg)
-    state = load_file(str(path), device=str(map_location))
-    if cfg.decoder.tie_embeddings and "decoder.lm_head.weight" not in state:
-        state["decoder.lm_head.weight"] = state["decoder.model.embed_tokens.weight"]
-    model.load_state_dict(state, strict=True)
+    # safetensors' load_model restores tied weights that save_model stored once, strictly.
+    missing, unexpected = load_model(model, str(path), strict=True, device=str(map_location))
     return model.eval()
 
 

@@ -30,9 +30,9 @@ from PIL import Image, ImageFilter
 
 #: grey levels of an 8-bit image
 _LEVELS = 256
-#: typical ratio of the x-height-dominated median vertical stroke run to the em (measured on
-#: Times, Helvetica, Computer Modern and Palatino renders at 100-300 dpi)
-_RUN_TO_EM = 0.35
+#: median ink height of a text line (ascenders to descenders, some lines lack either) per em,
+#: measured on Times, Helvetica and Computer Modern renders at 100-300 dpi
+_BAND_TO_EM = 0.7
 
 
 @dataclass
@@ -42,12 +42,18 @@ class LayoutConfig:
     background_cell: int = 16  # px per cell of the coarse background estimate
     min_contrast: int = 40  # grey-level spread below which a page is treated as blank
     speck_neighbours: int = 1  # ink pixels with at most this many ink neighbours (3x3) are noise
-    blank_fraction: float = 0.001  # a row/column with at most this share of ink counts as blank
+    blank_fraction: float = 0.001  # a row with at most this share of ink counts as blank
+    #: a column with at most this share of ink counts as blank: gutters are tall, so a few specks
+    #: of dirt in one must not close it, while a text column has ink in a large share of its rows
+    column_blank_fraction: float = 0.01
+    isolated_near_em: float = 0.25  # blobs within this radius ...
+    isolated_far_em: float = 1.0  # ... with no other ink within this one are dirt
     max_skew_deg: float = 3.0  # search range of the deskew step
     coarse_skew_step: float = 0.25  # degrees, first pass
     fine_skew_step: float = 0.05  # degrees, second pass around the best coarse angle
     min_skew_deg: float = 0.1  # rotate back only above this angle
     skew_samples: int = 200_000  # ink pixels sampled for the skew search
+    skew_strips: int = 4  # vertical strips scored separately (see estimate_skew)
     column_gap_em: float = 1.2  # narrowest column gutter in a multi-line region
     line_gap_em: float = 2.5  # narrowest gap that splits a single line (header left/right parts)
     header_gap_em: float = 1.0  # a top/bottom line set off by this much is a header/footer
@@ -58,6 +64,8 @@ class LayoutConfig:
     indent_em: float = 0.8  # a line starting this much right of its flow's left edge starts one
     max_line_em: float = 4.0  # a taller unsplittable region is a figure, not a text line
     min_em_px: float = 6.0  # em estimate floor (tiny or empty pages)
+    em_strips: int = 8  # vertical strips the em estimate measures line heights in
+    min_band_px: int = 3  # shorter bands in a strip are specks or rules, not lines
     pad_px: int = 2  # white margin added around each line crop
 
 
@@ -153,22 +161,49 @@ def binarize(gray: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> np.ndarra
 
 
 def estimate_em(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig()) -> float:
-    """Text size in pixels from the median length of vertical ink runs (glyph stems).
+    """Text size in pixels: the median height of row bands of ink within narrow vertical strips.
 
-    Stems of lower-case letters span the x-height, about half an em; horizontal strokes give runs of
-    stroke thickness, which the ``>= 3 px`` filter drops.
+    A strip narrower than a column sees single text lines (no mixing of two columns' interleaved
+    lines), whose ink spans ascender to descender, about ``_BAND_TO_EM`` of the em, at any dpi.
     """
+    h, w = ink.shape
     if not ink.any():
         return cfg.min_em_px
-    p = np.pad(ink, ((1, 1), (0, 0))).astype(np.int8)
-    d = np.diff(p, axis=0)  # (H+1, W): +1 where a run starts, -1 one past where it ends
-    _, starts_y = np.nonzero(d.T == 1)  # (x, y) pairs in column-major order: runs pair up
-    _, ends_y = np.nonzero(d.T == -1)
-    runs = ends_y - starts_y
-    runs = runs[runs >= 3]
-    if runs.size == 0:
+    heights: list[int] = []
+    step = max(1, w // cfg.em_strips)
+    for x in range(0, w, step):
+        profile = ink[:, x:x + step].sum(axis=1)  # (H,) ink per row within the strip
+        heights.extend(b - a for a, b in _runs(profile > 0) if b - a >= cfg.min_band_px)
+    if not heights:
         return cfg.min_em_px
-    return max(cfg.min_em_px, float(np.median(runs)) / _RUN_TO_EM)
+    return max(cfg.min_em_px, float(np.median(heights)) / _BAND_TO_EM)
+
+
+def remove_isolated(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -> np.ndarray:
+    """Drop small blobs with no other ink nearby: scan dirt in margins and gaps, not punctuation.
+
+    A pixel is isolated when every ink pixel of its ``2 * isolated_far_em`` square also lies in
+    its ``2 * isolated_near_em`` square: the blob it belongs to is small and alone. A period
+    survives because letters stand within an em of it.
+    """
+    ys, xs = np.nonzero(ink)
+    if ys.size == 0:
+        return ink
+    h, w = ink.shape
+    table = np.zeros((h + 1, w + 1), dtype=np.int32)  # (H+1, W+1) summed-area table
+    np.cumsum(np.cumsum(ink, axis=0, dtype=np.int32), axis=1, out=table[1:, 1:])
+
+    def box(radius: int) -> np.ndarray:
+        y0, y1 = np.clip(ys - radius, 0, h), np.clip(ys + radius + 1, 0, h)
+        x0, x1 = np.clip(xs - radius, 0, w), np.clip(xs + radius + 1, 0, w)
+        return table[y1, x1] - table[y0, x1] - table[y1, x0] + table[y0, x0]  # (n_ink,)
+
+    near = box(max(1, round(cfg.isolated_near_em * em)))
+    far = box(max(2, round(cfg.isolated_far_em * em)))
+    out = ink.copy()
+    lone = far == near
+    out[ys[lone], xs[lone]] = False
+    return out
 
 
 def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig(),
@@ -185,14 +220,17 @@ def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig(),
     if ys.size > cfg.skew_samples:
         pick = rng.choice(ys.size, cfg.skew_samples, replace=False)
         ys, xs = ys[pick], xs[pick]
+    h, w = ink.shape
+    # Separate histograms per vertical strip: one histogram over the whole width would reward
+    # angles that line up the baselines of two columns set at different heights.
+    strip = np.minimum(xs * cfg.skew_strips // w, cfg.skew_strips - 1).astype(np.int64)
     ys = ys.astype(np.float64)
     xs = xs.astype(np.float64) - xs.mean()
-    h = ink.shape[0]
 
     def score(angle: float) -> float:
         shifted = ys + xs * np.tan(np.deg2rad(angle))
         rows = np.clip(np.round(shifted), 0, h - 1).astype(np.int64)
-        counts = np.bincount(rows, minlength=h).astype(np.float64)
+        counts = np.bincount(strip * h + rows, minlength=cfg.skew_strips * h).astype(np.float64)
         return float((counts ** 2).sum())
 
     coarse = np.arange(-cfg.max_skew_deg, cfg.max_skew_deg + 1e-9, cfg.coarse_skew_step)
@@ -230,8 +268,8 @@ class _Cutter:
     def cols(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
         return self.col_cs[y1, x0:x1] - self.col_cs[y0, x0:x1]  # (x1-x0,) ink per column
 
-    def _tol(self, length: int) -> int:
-        return int(length * self.cfg.blank_fraction)
+    def _tol(self, length: int, fraction: Optional[float] = None) -> int:
+        return int(length * (self.cfg.blank_fraction if fraction is None else fraction))
 
     def _bands(self, profile: np.ndarray, width: int) -> list[tuple[int, int]]:
         """Row bands of ink; thin bands (i-dots, accents) join a close neighbour, lone ones go."""
@@ -263,9 +301,9 @@ class _Cutter:
         if ink_rows.size == 0:
             return []
         y0, y1 = y0 + int(ink_rows[0]), y0 + int(ink_rows[-1]) + 1
-        cp = self.cols(y0, y1, x0, x1)
-        ink_cols = np.nonzero(cp > 0)[0]
+        ink_cols = np.nonzero(self.cols(y0, y1, x0, x1) > 0)[0]
         x0, x1 = x0 + int(ink_cols[0]), x0 + int(ink_cols[-1]) + 1
+        cp = self.cols(y0, y1, x0, x1)  # (x1-x0,) over the trimmed region
         bands = self._bands(self.rows(y0, y1, x0, x1), x1 - x0)
         if not bands:
             return []
@@ -287,7 +325,7 @@ class _Cutter:
 
         # 2. a column gutter (or the wide gap inside a single line)
         min_gap = (cfg.column_gap_em if len(bands) > 1 else cfg.line_gap_em) * em
-        col_gaps = [(a, b) for a, b in _runs(cp <= self._tol(y1 - y0)) if a > 0 and b < len(cp)]
+        col_gaps = [(a, b) for a, b in _runs(cp <= self._tol(y1 - y0, cfg.column_blank_fraction)) if a > 0 and b < len(cp)]
         col_gaps = [(a, b) for a, b in col_gaps if b - a >= min_gap]
         if col_gaps:
             a, b = max(col_gaps, key=lambda g: g[1] - g[0])
@@ -297,8 +335,8 @@ class _Cutter:
 
         # 3. a single band is one line (or a figure, which the line model cannot read)
         if len(bands) == 1:
-            if y1 - y0 > cfg.max_line_em * em:
-                return []
+            if y1 - y0 > cfg.max_line_em * em or y1 - y0 < cfg.min_band_em * em:
+                return []  # a figure, or a rule or speck too small to be text
             return [Block([Line((x0, y0, x1, y1))])]
 
         # 4. split at the widest row gaps (all nearly as wide as the widest, to keep recursion shallow)
@@ -360,14 +398,19 @@ def find_lines(page: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> PageLay
     """
     gray = page.convert("L")
     ink = binarize(gray, cfg)
+    em = estimate_em(ink, cfg)
+    ink = remove_isolated(ink, em, cfg)
     skew = estimate_skew(ink, cfg)
     if abs(skew) >= cfg.min_skew_deg:
-        # PIL rotates counter-clockwise for positive angles; text sheared by +skew is undone by +skew
-        gray = gray.rotate(-skew, resample=Image.Resampling.BICUBIC, fillcolor=_LEVELS - 1)
+        # estimate_skew's angle is the text's shear; PIL's rotate(+a) turns counter-clockwise
+        # fill the corners with the paper's own level, so they do not read as a lighting edge
+        paper = int(np.median(np.asarray(gray)))
+        gray = gray.rotate(-skew, resample=Image.Resampling.BICUBIC, fillcolor=paper)
         ink = binarize(gray, cfg)
+        em = estimate_em(ink, cfg)
+        ink = remove_isolated(ink, em, cfg)
     else:
         skew = 0.0
-    em = estimate_em(ink, cfg)
     cutter = _Cutter(ink, em, cfg)
     blocks = cutter.segment(0, ink.shape[0], 0, ink.shape[1])
     blocks = [p for b in blocks for p in _split_indents(b, em, cfg)]

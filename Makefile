@@ -1,0 +1,37 @@
+# docencoder: `make run` (install + OCR the bundled sample with the shipped model), `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.docencoder-installed
+# Debian packages: PDF rendering, the Tesseract baseline, and the fonts whitepapers are set in.
+APT_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-eng fonts-lmodern fonts-cmu fonts-texgyre \
+	fonts-linuxlibertine fonts-liberation fonts-freefont-ttf fonts-dejavu-core fonts-urw-base35
+TORCH := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: install run test test-all bench clean
+install: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/install-system.sh
+	bash scripts/install-system.sh $(APT_PACKAGES)
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check $(TORCH)
+	$(PIP) install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+run: install
+	$(VENV)/bin/docencoder ocr data/samples/sample.pdf -o out/sample --text-layer never --overwrite
+	@echo "----- out/sample/sample.md -----"
+	@cat out/sample/sample.md
+
+test: install
+	$(PY) -m pytest -q
+
+test-all: install
+	$(PY) -m pytest -q -m ""
+
+bench: install
+	$(VENV)/bin/docencoder bench model
+
+clean:
+	rm -rf out .pytest_cache

@@ -1,0 +1,113 @@
+"""CLI: ``docencoder eval PRED REF`` and ``docencoder bench ocr``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    """Add ``docencoder eval``."""
+    p = subparsers.add_parser(
+        "eval", help="score OCR output against ground truth (edit distance, CER, WER, BoW F1)",
+        description="Compare predicted page texts with ground truth. PRED and REF are an OCR "
+        "output folder of <name>.jsonl files ({doc, page, text} per line), a .jsonl file, a "
+        "folder or file of .txt (pages split by form feeds), or a dev-set manifest/folder.")
+    p.add_argument("pred", type=Path, help="predicted page texts")
+    p.add_argument("ref", type=Path, help="ground truth (e.g. data/devset)")
+    p.add_argument("--json", type=Path, default=None, metavar="OUT.json",
+                   help="also write per-page and overall figures as JSON")
+    p.add_argument("--quiet", action="store_true", help="print the overall figures only")
+    p.set_defaults(func=_eval)
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from .metrics import score_pages
+    from .pages import align, key_str, load_pages
+    from .report import markdown_table
+
+    try:
+        refs = load_pages(args.ref)
+        preds = align(load_pages(args.pred), refs)
+    except (OSError, ValueError, KeyError) as e:
+        print(f"docencoder eval: {e}", file=sys.stderr)
+        return 2
+    ref_s = {key_str(k): v for k, v in refs.items()}
+    pred_s = {key_str(k): v for k, v in preds.items()}
+    scores, summary = score_pages(pred_s, ref_s)
+    headers = ["page", "NED ↓", "CER ↓", "WER ↓", "BoW F1 ↑", "ref chars", "note"]
+    if not args.quiet:
+        print(markdown_table(headers, [[s.key, s.ned, s.cer, s.wer, s.bow_f1, s.ref_chars,
+                                        "missing" if s.missing else ""] for s in scores]))
+        print()
+    print(markdown_table(["pages", "missing", "NED ↓", "CER ↓", "WER ↓", "BoW P", "BoW R",
+                          "BoW F1 ↑"],
+                         [[summary["pages"], summary["missing"], summary["ned"], summary["cer"],
+                           summary["wer"], summary["bow_precision"], summary["bow_recall"],
+                           summary["bow_f1"]]], align_right_from=0))
+    if summary.get("extra"):
+        print(f"note: {summary['extra']} predicted pages have no reference and were ignored")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"summary": summary,
+                                         "pages": [s.to_dict() for s in scores]}, indent=1))
+    return 0
+
+
+def register_bench(bench_subparsers) -> None:
+    """Add ``docencoder bench ocr``."""
+    from .bench import DEFAULT_MODEL_DIR, DEFAULT_PAGES, SYSTEMS, VARIANTS
+
+    p = bench_subparsers.add_parser(
+        "ocr", help="docencoder vs Tesseract 5 on the dev set: accuracy, speed, memory",
+        description="Run docencoder and Tesseract 5 (-l eng --psm 3, OMP_THREAD_LIMIT=1, pages in "
+        "parallel) on the same 150-DPI renders and scans of the dev-set pages; print accuracy, "
+        "pages/s and peak memory side by side, and precision against vision-text compression.")
+    p.add_argument("--pages", default=str(DEFAULT_PAGES),
+                   help=f"number of dev-set pages (spread over all sources), 'all', or comma-"
+                   f"separated page ids (default {DEFAULT_PAGES})")
+    p.add_argument("--dev-dir", type=Path, default=None, help="dev set (default data/devset)")
+    p.add_argument("--model", type=Path, action="append", default=None,
+                   help=f"docencoder model directory; repeat for several geometries "
+                   f"(default {DEFAULT_MODEL_DIR})")
+    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of "
+                   f"{','.join(SYSTEMS)}")
+    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of "
+                   f"{','.join(VARIANTS)}")
+    p.add_argument("--batch-size", type=int, default=16, help="docencoder batch size")
+    p.add_argument("--workers", type=int, default=2, help="Tesseract pages in parallel")
+    p.add_argument("--out", type=Path, default=Path("out/bench_ocr"),
+                   help="folder for bench_ocr.json and the plots")
+    p.set_defaults(func=_bench)
+
+
+def _split(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in allowed]
+    if bad or not items:
+        raise ValueError(f"--{what}: expected a subset of {','.join(allowed)}, got {value!r}")
+    return items
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import DEFAULT_MODEL_DIR, SYSTEMS, VARIANTS, BenchConfig, run_bench
+    from .devset import DEFAULT_DEV_DIR
+
+    try:
+        pages, ids = None, ()
+        if args.pages.isdigit():
+            pages = int(args.pages)
+        elif args.pages != "all":
+            ids = tuple(i.strip() for i in args.pages.split(",") if i.strip())
+        cfg = BenchConfig(dev_dir=args.dev_dir or DEFAULT_DEV_DIR, pages=pages, page_ids=ids,
+                          variants=_split(args.variants, VARIANTS, "variants"),
+                          systems=_split(args.systems, SYSTEMS, "systems"),
+                          models=tuple(args.model or (DEFAULT_MODEL_DIR,)),
+                          batch_size=args.batch_size, workers=args.workers, out=args.out)
+        run_bench(cfg)
+    except (OSError, ValueError) as e:
+        print(f"docencoder bench ocr: {e}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,79 @@
+"""``docencoder ocr``: batch OCR of PDFs and images into JSONL + markdown (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EPILOG = """\
+output, per document NAME (the input's file name without suffix):
+  OUT/NAME.jsonl  one JSON object per page, in page order:
+                  {"doc", "page", "text", "source": "ocr"|"text-layer", "model", "dpi", "seconds"}
+  OUT/NAME.md     the text as markdown, each page after a <!-- page N --> line
+  OUT/errors.jsonl  one {"doc", "page" (or null), "error"} per failed document or page
+A re-run skips pages already in OUT (an interrupted run loses nothing); --overwrite redoes them.
+exit status: 0 all done, 1 some inputs failed (the rest were done), 2 usage error, 130 interrupted.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``ocr`` subcommand."""
+    p = subparsers.add_parser(
+        "ocr", help="OCR PDFs and images into JSONL + markdown",
+        description="OCR PDF files, images (PNG/JPEG/TIFF), directories (recursive) or globs.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="PDF/image files, directories or globs")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="output directory")
+    p.add_argument("--pages", metavar="RANGES",
+                   help="pages to read, e.g. 1-3,7 or 5- (default: all; past-the-end pages ignored)")
+    p.add_argument("--dpi", type=int, default=150, help="PDF rendering resolution (default 150)")
+    p.add_argument("--text-layer", choices=("auto", "never", "only"), default="auto",
+                   help="auto: use a PDF's own text where trustworthy, OCR the rest; never: always "
+                        "OCR; only: never run the model (default auto)")
+    p.add_argument("--model", metavar="DIR", default=None,
+                   help="model directory (default: the model shipped in the package)")
+    p.add_argument("--batch-size", type=int, default=64,
+                   help="line pieces (or pages, for page models) per batch (default 64)")
+    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="processes to split documents over; each loads the model (default 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads per process (default: cores / workers)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="redo documents already in OUT instead of resuming them")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=run)
+
+
+def _usage(msg: str) -> int:
+    print(f"docencoder ocr: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the job; the exit status follows the epilog."""
+    from .api import OCR
+    from .pages import parse_pages
+    from .reader import ModelLoadError, check_model_dir, resolve_device
+
+    if args.dpi < 1 or args.batch_size < 1 or args.workers < 1:
+        return _usage("--dpi, --batch-size and --workers must be positive")
+    try:
+        parse_pages(args.pages)
+        resolve_device(args.device)
+        if args.text_layer != "only":
+            check_model_dir(args.model)
+    except (ValueError, ModelLoadError) as e:
+        return _usage(str(e))
+    if args.threads is not None:
+        if args.threads < 1:
+            return _usage("--threads must be positive")
+        import torch
+
+        torch.set_num_threads(args.threads)
+    ocr = OCR(model_dir=args.model, device=args.device, batch_size=args.batch_size, dpi=args.dpi,
+              text_layer=args.text_layer)
+    summary = ocr.ocr_files(args.inputs, args.out, pages=args.pages, overwrite=args.overwrite,
+                            workers=args.workers, show_progress=not args.quiet,
+                            threads=args.threads)
+    return summary.exit_code

@@ -1,0 +1,335 @@
+"""Inputs and pages: expanding INPUT arguments, page ranges, and rendering one page at a time.
+
+A batch job may hold thousands of pages, so a document is never rendered whole: a
+:class:`Document` opens the file lazily (pypdfium2 reads objects on demand) and renders the page
+that is asked for, which keeps memory flat however long the PDF is. Every way a file can be bad —
+missing, unreadable, empty, not what its name says, encrypted, corrupt, truncated, absurdly large
+pages — becomes a :class:`DocumentError` or :class:`PageError` with a message a user can act on.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional, Sequence
+
+from PIL import Image
+
+PDF_SUFFIXES = (".pdf",)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+SUPPORTED_SUFFIXES = PDF_SUFFIXES + IMAGE_SUFFIXES
+#: points per inch in PDF user space
+POINTS_PER_INCH = 72.0
+#: largest page image we render or accept (pixels): A0 at 150 dpi is ~35 MP; the layout step holds
+#: a few arrays of this size, so the cap bounds a worker's memory
+MAX_PAGE_PIXELS = 40_000_000
+#: a PDF's header must appear within this many leading bytes (the spec allows leading junk)
+_PDF_MAGIC_WINDOW = 1024
+_GLOB_CHARS = "*?["
+
+
+class DocumentError(Exception):
+    """A whole input cannot be read (missing, corrupt, encrypted, not a PDF/image, ...)."""
+
+
+class PageError(Exception):
+    """One page cannot be read; the document's other pages still can."""
+
+
+# ------------------------------------------------------------------------------------------------
+# Page ranges
+# ------------------------------------------------------------------------------------------------
+
+def parse_pages(spec: Optional[str | Sequence[int]]) -> Optional[list[int]]:
+    """Parse a page selection: ``"1-3,7"`` -> ``[1, 2, 3, 7]``; None means every page.
+
+    The page count differs between documents, so an open range ``"5-"`` (page 5 to the end) is
+    kept as the marker ``-5`` and expanded per document by :func:`select_pages`. A sequence of ints
+    is accepted as well (the Python API).
+
+    Raises:
+        ValueError: for an empty part, a non-number, a page < 1 or a reversed range.
+    """
+    if spec is None:
+        return None
+    if not isinstance(spec, str):
+        pages = sorted({int(p) for p in spec})
+        if any(p < 1 for p in pages):
+            raise ValueError(f"pages are 1-based, got {pages}")
+        return pages
+    out: set[int] = set()
+    for part in spec.replace(" ", "").split(","):
+        if not part:
+            raise ValueError(f"bad page range {spec!r}: empty part (use e.g. 1-3,7)")
+        lo, sep, hi = part.partition("-")
+        try:
+            first = int(lo)
+            last = int(hi) if hi else None
+        except ValueError:
+            raise ValueError(f"bad page range {spec!r}: {part!r} is not N or N-M") from None
+        if first < 1 or (last is not None and last < first):
+            raise ValueError(f"bad page range {spec!r}: {part!r} (pages are 1-based, ranges ascend)")
+        if sep and last is None:
+            out.add(-first)  # open end: from `first` to the last page
+        else:
+            out.update(range(first, (last if last is not None else first) + 1))
+    return sorted(out, key=abs)
+
+
+def select_pages(pages: Optional[Sequence[int]], n_pages: int) -> list[int]:
+    """The 1-based pages of a document of ``n_pages`` that ``pages`` asks for (past-the-end ignored)."""
+    if pages is None:
+        return list(range(1, n_pages + 1))
+    chosen: set[int] = set()
+    for p in pages:
+        if p < 0:
+            chosen.update(range(-p, n_pages + 1))
+        elif p <= n_pages:
+            chosen.add(p)
+    return sorted(chosen)
+
+
+# ------------------------------------------------------------------------------------------------
+# INPUT arguments -> files
+# ------------------------------------------------------------------------------------------------
+
+@dataclass
+class InputFailure:
+    """An INPUT argument that named no readable document."""
+
+    doc: str
+    error: str
+
+
+def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[InputFailure]]:
+    """Files to OCR from INPUT arguments: files, directories (recursive) and glob patterns.
+
+    Directories and globs contribute only supported files (PDF, PNG, JPEG, TIFF), sorted; a file
+    named explicitly is taken whatever its suffix, so that a mislabelled file is reported, not
+    silently skipped. Duplicates (the same file reached twice) are dropped.
+    """
+    files: list[Path] = []
+    failures: list[InputFailure] = []
+    seen: set[str] = set()
+
+    def add(p: Path) -> None:
+        key = os.path.realpath(p)
+        if key not in seen:
+            seen.add(key)
+            files.append(p)
+
+    for item in inputs:
+        text = str(item)
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*")
+                           if p.suffix.lower() in SUPPORTED_SUFFIXES and not p.is_dir())
+            if not found:
+                failures.append(InputFailure(text, "directory holds no PDF or image files"))
+            for p in found:
+                add(p)
+        elif path.exists() or path.is_symlink():
+            if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                failures.append(InputFailure(
+                    text, f"unsupported file type {path.suffix or '(none)'!r}: expected one of "
+                          f"{', '.join(SUPPORTED_SUFFIXES)}"))
+            else:
+                add(path)
+        elif any(c in text for c in _GLOB_CHARS):
+            found = sorted(Path(p) for p in glob.glob(text, recursive=True)
+                           if Path(p).suffix.lower() in SUPPORTED_SUFFIXES and not Path(p).is_dir())
+            if not found:
+                failures.append(InputFailure(text, "pattern matches no PDF or image files"))
+            for p in found:
+                add(p)
+        else:
+            failures.append(InputFailure(text, "no such file or directory"))
+    return files, failures
+
+
+def output_names(files: Sequence[Path]) -> list[str]:
+    """Output base names: the file's stem, plus a short path hash when two inputs share a stem."""
+    stems = [f.stem for f in files]
+    counts: dict[str, int] = {}
+    for s in stems:
+        counts[s] = counts.get(s, 0) + 1
+    out = []
+    for f, s in zip(files, stems):
+        if counts[s] > 1:
+            digest = hashlib.sha1(os.path.realpath(f).encode()).hexdigest()[:8]
+            s = f"{s}-{digest}"
+        out.append(s)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------
+# Documents
+# ------------------------------------------------------------------------------------------------
+
+class Document:
+    """An open input whose pages are rendered on demand. Use as a context manager."""
+
+    path: Path
+    is_pdf: bool = False
+
+    @property
+    def n_pages(self) -> int:
+        raise NotImplementedError
+
+    def render(self, page: int, dpi: int) -> tuple[Image.Image, int]:
+        """Grayscale image of a 1-based page and the dpi it stands for (0 when unknown)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the file."""
+
+    def __enter__(self) -> "Document":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise DocumentError("no such file (a broken link?)" if path.is_symlink() else "no such file")
+    if path.is_dir():
+        raise DocumentError("is a directory")
+    try:
+        with open(path, "rb") as f:
+            f.read(1)
+    except OSError as e:
+        raise DocumentError(f"cannot read file: {e.strerror or e}") from e
+    if path.stat().st_size == 0:
+        raise DocumentError("empty file (0 bytes)")
+
+
+class PdfDocument(Document):
+    """A PDF opened with pypdfium2; pages are rendered one at a time and closed at once."""
+
+    is_pdf = True
+
+    def __init__(self, path: str | Path, max_pixels: int = MAX_PAGE_PIXELS) -> None:
+        import pypdfium2 as pdfium
+
+        self.path = Path(path)
+        self.max_pixels = max_pixels
+        _check_readable(self.path)
+        with open(self.path, "rb") as f:
+            head = f.read(_PDF_MAGIC_WINDOW)
+        if b"%PDF-" not in head:
+            raise DocumentError(f"not a PDF (no %PDF- header; the file starts with {head[:16]!r})")
+        try:
+            self._pdf = pdfium.PdfDocument(str(self.path))
+        except pdfium.PdfiumError as e:
+            msg = str(e)
+            if "password" in msg.lower():
+                raise DocumentError("encrypted PDF: a password is required to open it") from e
+            raise DocumentError(f"corrupt or truncated PDF: {msg}") from e
+        try:
+            self._n = len(self._pdf)
+        except Exception as e:  # pdfium can fail late on a broken page tree
+            self._pdf.close()
+            raise DocumentError(f"corrupt PDF: cannot count pages ({e})") from e
+        if self._n == 0:
+            self._pdf.close()
+            raise DocumentError("PDF has no pages (corrupt or truncated?)")
+
+    @property
+    def n_pages(self) -> int:
+        return self._n
+
+    def page_size(self, page: int) -> tuple[float, float]:
+        """(width, height) of a 1-based page in points."""
+        p = self._pdf[page - 1]
+        try:
+            return p.get_size()
+        finally:
+            p.close()
+
+    def render(self, page: int, dpi: int) -> tuple[Image.Image, int]:
+        import pypdfium2 as pdfium
+
+        try:
+            p = self._pdf[page - 1]
+        except (pdfium.PdfiumError, IndexError) as e:
+            raise PageError(f"cannot load page {page}: {e}") from e
+        try:
+            w_pt, h_pt = p.get_size()
+            scale = dpi / POINTS_PER_INCH
+            w_px, h_px = round(w_pt * scale), round(h_pt * scale)
+            if w_px * h_px > self.max_pixels:
+                raise PageError(
+                    f"page is {w_pt / POINTS_PER_INCH:.1f} x {h_pt / POINTS_PER_INCH:.1f} in; at "
+                    f"{dpi} dpi that is {w_px} x {h_px} = {w_px * h_px / 1e6:.0f} megapixels, above "
+                    f"the cap of {self.max_pixels / 1e6:.0f} (lower --dpi)")
+            if w_px < 1 or h_px < 1:
+                raise PageError(f"page has no area ({w_pt:.1f} x {h_pt:.1f} pt)")
+            try:
+                bitmap = p.render(scale=scale, grayscale=True)
+                img = bitmap.to_pil().convert("L")
+                bitmap.close()
+            except pdfium.PdfiumError as e:
+                raise PageError(f"cannot render page {page}: {e}") from e
+            return img, dpi
+        finally:
+            p.close()
+
+    def close(self) -> None:
+        self._pdf.close()
+
+
+class ImageDocument(Document):
+    """A PNG/JPEG image, or a TIFF whose frames are its pages."""
+
+    def __init__(self, path: str | Path, max_pixels: int = MAX_PAGE_PIXELS) -> None:
+        self.path = Path(path)
+        _check_readable(self.path)
+        try:
+            self._img = Image.open(self.path)
+            self._img.verify()  # reads the whole file: catches truncation and bad checksums
+            self._img = Image.open(self.path)
+        except Image.DecompressionBombError as e:
+            raise DocumentError(f"image too large: {e}") from e
+        except Exception as e:  # PIL raises many types for bad files
+            raise DocumentError(f"not a readable image ({type(e).__name__}: {e})") from e
+        self._n = getattr(self._img, "n_frames", 1)
+        w, h = self._img.size
+        if w * h > max_pixels:
+            self._img.close()
+            raise DocumentError(f"image is {w} x {h} = {w * h / 1e6:.0f} megapixels, above the cap "
+                                f"of {max_pixels / 1e6:.0f}")
+        dpi = self._img.info.get("dpi")
+        self._dpi = int(round(float(dpi[0]))) if dpi else 0
+
+    @property
+    def n_pages(self) -> int:
+        return self._n
+
+    def render(self, page: int, dpi: int) -> tuple[Image.Image, int]:
+        try:
+            self._img.seek(page - 1)
+            return self._img.convert("L"), self._dpi
+        except Exception as e:
+            raise PageError(f"cannot decode frame {page}: {type(e).__name__}: {e}") from e
+
+    def close(self) -> None:
+        self._img.close()
+
+
+def open_document(path: str | Path, max_pixels: int = MAX_PAGE_PIXELS) -> Document:
+    """Open a PDF or image input by its suffix.
+
+    Raises:
+        DocumentError: with a message naming what is wrong with the file.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in PDF_SUFFIXES:
+        return PdfDocument(p, max_pixels)
+    if suffix in IMAGE_SUFFIXES:
+        return ImageDocument(p, max_pixels)
+    raise DocumentError(f"unsupported file type {suffix or '(none)'!r}")

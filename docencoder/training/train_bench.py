@@ -1,0 +1,50 @@
+"""Training throughput on real line batches: the optimizer step the CPU recipe actually runs."""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from docencoder.data.corpus import load_corpus
+from docencoder.data.datamodule import LineBatchStream
+from docencoder.data.lines import LineGenerator, LineGeneratorConfig
+from docencoder.data.tokenizer import load_tokenizer
+from docencoder.model import DocEncoder, get_config
+
+from .bench import peak_matmul_flops
+from .module import warmup_cosine  # noqa: F401  (same schedule module as training)
+
+
+def bench_training(config: str, batch_size: int, steps: int) -> None:
+    torch.manual_seed(0)
+    tok = load_tokenizer()
+    cfg = get_config(config, vocab_size=tok.vocab_size, tokens=tok.token_config())
+    model = DocEncoder(cfg)
+    g = cfg.geometry
+    gen = LineGenerator(load_corpus(), LineGeneratorConfig(height=g.height, width=g.width))
+    stream = LineBatchStream(gen.sample, tok, batch_size, 0, cfg.prefix_length(), 48)
+    t = time.perf_counter()
+    batches = [stream.batch(b) for b in range(steps + 1)]
+    data_s = (time.perf_counter() - t) / len(batches)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    with FlopCounterMode(display=False) as fc:
+        model(**batches[0].model_inputs()).loss.backward()
+    flops = fc.get_total_flops()
+    opt.zero_grad()
+    t = time.perf_counter()
+    tokens = 0
+    for b in batches[1:]:
+        out = model(**b.model_inputs())
+        out.loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        tokens += int(b.attention_mask.sum())
+    dt = (time.perf_counter() - t) / steps
+    peak = peak_matmul_flops()
+    print(f"config {config}, batch {batch_size}, {torch.get_num_threads()} threads, fp32")
+    print(f"  step: {dt:.3f} s   samples/s: {batch_size / dt:.1f}   tokens/s (vision+text): {tokens / steps / dt:.0f}")
+    print(f"  FLOPs/step: {flops / 1e9:.1f} GFLOP   achieved {flops / dt / 1e9:.0f} GFLOP/s"
+          f" = MFU {flops / dt / peak:.0%} of the measured {peak / 1e9:.0f} GFLOP/s fp32 matmul peak")
+    print(f"  data: {data_s:.3f} s to render a batch in one process ({batch_size / data_s:.0f} lines/s)")

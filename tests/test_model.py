@@ -1,0 +1,255 @@
+"""The DocEncoder model: geometry arithmetic, gradients, attention locality, loss masking,
+generation, long sequences, bad input, save/load and pretrained key maps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from docencoder.model import DocEncoder, config_names, get_config, load_pretrained, save_pretrained
+from docencoder.model.config import COMPRESSOR_STRIDE
+from docencoder.model.docencoder import packed_attention
+from docencoder.model.sam import Block, window_partition, window_unpartition
+from docencoder.model.weights import load_part_weights
+
+CPU_CONFIGS = [n for n in config_names() if n != "deepseek-scale"]
+EXPECTED_TOKENS = {"line": 16, "line-tiny": 16, "tiny": 64, "small": 100, "base": 256, "large": 400,
+                   "gundam": 256, "deepseek-scale": 256}
+
+
+def sequence(cfg, n_text: int, B: int = 1, prompt: int = 5, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    P = cfg.prefix_length()
+    text = torch.randint(20, cfg.vocab_size, (B, n_text), generator=g)
+    return torch.cat([torch.full((B, P), cfg.tokens.image_id), torch.full((B, 1), prompt), text,
+                      torch.full((B, 1), cfg.tokens.eos_id)], dim=1)  # (B, P + 1 + n + 1)
+
+
+def pixels(cfg, B: int = 1, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(B, 3, cfg.geometry.height, cfg.geometry.width, generator=g) * 2 - 1
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_token_count_per_geometry(name):
+    cfg = get_config(name)
+    assert cfg.view_tokens == EXPECTED_TOKENS[name]
+    assert cfg.view_tokens == (cfg.geometry.height // (cfg.sam.patch_size * COMPRESSOR_STRIDE)) * (
+        cfg.geometry.width // (cfg.sam.patch_size * COMPRESSOR_STRIDE))
+    if name == "gundam":
+        assert cfg.vision_tokens(n_tiles=4) == 4 * 100 + 256
+
+
+def test_geometry_mismatch_is_refused():
+    with pytest.raises(ValueError, match="expected 64"):
+        get_config("tiny", expected_tokens=64, geometry={"height": 640, "width": 640})
+
+
+@pytest.mark.parametrize("name", CPU_CONFIGS)
+def test_forward_backward_every_config(name):
+    torch.manual_seed(0)
+    cfg = get_config(name)
+    model = DocEncoder(cfg)
+    tiles, grid = None, None
+    if cfg.geometry.tile_size:
+        t = cfg.geometry.tile_size
+        tiles, grid = torch.rand(1, 2, 3, t, t) * 2 - 1, (1, 2)
+    vision = model.encode_image(pixels(cfg), tiles, grid)
+    assert vision.shape[1] == cfg.prefix_length(grid or (0, 0))
+    P = cfg.prefix_length(grid or (0, 0))
+    ids = torch.cat([torch.full((1, P), cfg.tokens.image_id), torch.tensor([[5, 30, 31, 32, 2]])], 1)
+    out = model(pixels(cfg), ids, tiles=tiles, tile_grid=grid)
+    assert torch.isfinite(out.loss) and out.n_targets.item() == 4
+    out.loss.backward()
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and
+               (p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0)]
+    assert not missing, f"parameters without gradient: {missing[:10]}"
+
+
+def test_deepseek_scale_construction_and_size():
+    with torch.device("meta"):
+        model = DocEncoder(get_config("deepseek-scale"))
+    count = lambda m: sum(p.numel() for p in m.parameters())
+    assert 85e6 < count(model.sam) < 95e6  # SAM-B image encoder: ~90M
+    assert 280e6 < count(model.clip) < 320e6  # CLIP-L transformer without patch embed: ~300M
+
+
+def test_window_partition_roundtrip_rectangular():
+    x = torch.randn(2, 5, 13, 8)
+    w, padded = window_partition(x, (2, 4))
+    assert w.shape == (2 * 3 * 4, 2, 4, 8)
+    assert torch.equal(window_unpartition(w, (2, 4), padded, (5, 13)), x)
+
+
+def test_window_covering_grid_equals_global_attention():
+    torch.manual_seed(0)
+    local = Block(32, 2, 4.0, window=(4, 8), use_rel_pos=False, rel_pos_size=(4, 8))
+    glob = Block(32, 2, 4.0, window=None, use_rel_pos=False, rel_pos_size=(4, 8))
+    glob.load_state_dict(local.state_dict())
+    x = torch.randn(2, 4, 8, 32)
+    torch.testing.assert_close(local(x), glob(x))
+
+
+def test_windows_do_not_leak():
+    torch.manual_seed(0)
+    blk = Block(32, 2, 4.0, window=(2, 4), use_rel_pos=True, rel_pos_size=(4, 8)).eval()
+    x = torch.randn(1, 4, 8, 32)
+    y = x.clone()
+    y[:, :2, :4] += torch.randn(1, 2, 4, 32)  # change only the top-left window
+    a, b = blk(x), blk(y)
+    assert not torch.allclose(a[:, :2, :4], b[:, :2, :4])
+    torch.testing.assert_close(a[:, 2:], b[:, 2:])
+    torch.testing.assert_close(a[:, :2, 4:], b[:, :2, 4:])
+
+
+def test_loss_ignores_vision_prompt_and_padding_labels(tiny_line_model):
+    model = tiny_line_model
+    cfg = model.cfg
+    ids = sequence(cfg, 6, B=2)
+    ids[1, -3:] = cfg.tokens.pad_id  # sample 1 is shorter: padded
+    ids[1, -4] = cfg.tokens.eos_id
+    mask = (ids != cfg.tokens.pad_id).long()
+    labels = ids.clone()
+    base = model(pixels(cfg, 2), ids, mask, labels=labels).loss
+    changed = labels.clone()
+    non_target = torch.isin(ids, torch.tensor(cfg.tokens.non_target_ids))
+    changed[non_target] = torch.randint(20, 100, (int(non_target.sum()),))
+    torch.testing.assert_close(model(pixels(cfg, 2), ids, mask, labels=changed).loss, base)
+    text_pos = (~non_target).nonzero()[0]
+    changed[text_pos[0], text_pos[1]] = (changed[text_pos[0], text_pos[1]] + 1) % cfg.vocab_size
+    assert model(pixels(cfg, 2), ids, mask, labels=changed).loss != base
+
+
+def test_packed_equals_alone(tiny_line_model):
+    model = tiny_line_model.eval()
+    cfg = model.cfg
+    a, b = sequence(cfg, 5, seed=1), sequence(cfg, 9, seed=2)
+    pa, pb = pixels(cfg, seed=1), pixels(cfg, seed=2)
+    alone = model(pa, a)
+    packed_ids = torch.cat([a, b, torch.zeros(1, 3, dtype=torch.long)], 1)
+    seg = torch.cat([torch.full_like(a, 1), torch.full_like(b, 2), torch.zeros(1, 3, dtype=torch.long)], 1)
+    packed = model(torch.cat([pa, pb]), packed_ids, segment_ids=seg)
+    both = model(pb, b)
+    torch.testing.assert_close(packed.loss_sum, alone.loss_sum + both.loss_sum, rtol=1e-4, atol=1e-4)
+    mask, pos = packed_attention(seg)
+    assert pos[0, a.shape[1]] == 0 and mask.shape == (1, 1, seg.shape[1], seg.shape[1])
+
+
+def _peaky(model):
+    """Scale the LM head so a random model's greedy choices are not near-ties."""
+    with torch.no_grad():
+        model.decoder.model.embed_tokens.weight.mul_(20)
+    return model.eval()
+
+
+def test_generation_cache_and_batch_consistency(tiny_line_model):
+    model = _peaky(tiny_line_model)
+    x = pixels(model.cfg, 3, seed=4)
+    cached = model.generate(x, [5], max_new_tokens=12)
+    uncached = model.generate(x, [5], max_new_tokens=12, use_cache=False)
+    assert torch.equal(cached, uncached)
+    for i in range(3):
+        single = model.generate(x[i:i + 1], [5], max_new_tokens=12)
+        n = single.shape[1]
+        assert torch.equal(single[0], cached[i, :n])
+
+
+def test_repetition_guard_blocks_loops(tiny_line_model):
+    model = _peaky(tiny_line_model)
+    x = pixels(model.cfg, 2, seed=5)
+    out = model.generate(x, [5], max_new_tokens=40, no_repeat_ngram=3, repeat_window=40)
+    for row in out.tolist():
+        grams = [tuple(row[i:i + 3]) for i in range(len(row) - 2) if model.cfg.tokens.pad_id not in row[i:i + 3]]
+        assert len(grams) == len(set(grams))
+
+
+def test_training_step_on_4096_tokens(tokenizer):
+    torch.manual_seed(0)
+    cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
+    model = DocEncoder(cfg)
+    ids = sequence(cfg, 4096 - cfg.prefix_length() - 2)
+    assert ids.shape[1] == 4096
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    out = model(pixels(cfg), ids)
+    out.loss.backward()
+    opt.step()
+    assert torch.isfinite(out.loss)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda c: torch.rand(1, 1, 32, 512), r"\(B>=1, 3, 32, 512\)"),
+    (lambda c: torch.rand(1, 3, 32, 256), r"\(B>=1, 3, 32, 512\)"),
+    (lambda c: torch.rand(0, 3, 32, 512), "empty batch"),
+    (lambda c: torch.rand(3, 32, 512), "4-D tensor"),
+])
+def test_bad_input_names_expected_shape(tiny_line_model, bad, match):
+    with pytest.raises(ValueError, match=match):
+        tiny_line_model.encode_image(bad(tiny_line_model.cfg))
+
+
+def test_save_load_reproduces_outputs(tiny_line_model, tmp_path):
+    model = tiny_line_model.eval()
+    save_pretrained(model, tmp_path)
+    again = load_pretrained(tmp_path)
+    x, ids = pixels(model.cfg, 2), sequence(model.cfg, 7, B=2)
+    assert torch.equal(model(x, ids).logits, again(x, ids).logits)
+    assert torch.equal(model.generate(x, [5], max_new_tokens=8), again.generate(x, [5], max_new_tokens=8))
+
+
+# ---------------------------------------------------------------- pretrained key maps
+def test_timm_sam_mapping_is_exact(tmp_path):
+    timm = pytest.importorskip("timm")
+    from safetensors.torch import save_file
+    from timm.models.vision_transformer_sam import VisionTransformerSAM
+    cfg = get_config("tiny")
+    s = cfg.sam
+    src = VisionTransformerSAM(img_size=512, patch_size=16, embed_dim=s.dim, depth=s.depth,
+                               num_heads=s.heads, window_size=s.window[0],
+                               global_attn_indexes=s.global_layers, neck_chans=s.neck_dim,
+                               use_rel_pos=True, num_classes=0, global_pool="").eval()
+    with torch.no_grad():
+        for p in src.parameters():
+            p.normal_(0, 0.02)
+    save_file({k: v.contiguous() for k, v in src.state_dict().items()}, str(tmp_path / "sam.safetensors"))
+    model = DocEncoder(cfg).eval()
+    load_part_weights(model, "sam", tmp_path / "sam.safetensors")
+    x = torch.rand(1, 3, 512, 512)
+    torch.testing.assert_close(model.sam(x), src.forward_features(x), rtol=1e-4, atol=1e-4)
+
+
+def test_open_clip_mapping_is_exact(tmp_path):
+    from open_clip.model import CLIP, CLIPTextCfg, CLIPVisionCfg
+    from safetensors.torch import save_file
+    cfg = get_config("tiny")
+    c = cfg.clip
+    src = CLIP(embed_dim=32, vision_cfg=CLIPVisionCfg(layers=c.layers, width=c.width, head_width=c.width // c.heads,
+                                                      patch_size=14, image_size=14 * c.pos_grid[0]),
+               text_cfg=CLIPTextCfg(context_length=8, vocab_size=50, width=32, heads=2, layers=1)).eval()
+    save_file({k: v.contiguous() for k, v in src.state_dict().items()}, str(tmp_path / "clip.safetensors"))
+    model = DocEncoder(cfg).eval()
+    load_part_weights(model, "clip", tmp_path / "clip.safetensors")
+    feats = torch.randn(2, c.width, *c.pos_grid)
+    v = src.visual
+    tokens = feats.flatten(2).transpose(1, 2)
+    tokens = torch.cat([v.class_embedding.expand(2, 1, -1), tokens], 1) + v.positional_embedding
+    expected = v.transformer(v.ln_pre(tokens))[:, 1:]
+    torch.testing.assert_close(model.clip(feats), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_hf_decoder_mapping_is_exact(tmp_path, tokenizer):
+    from docencoder.model.decoder import build_decoder
+    cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
+    torch.manual_seed(3)
+    src = build_decoder(cfg.decoder, cfg.vocab_size, 0.02).eval()
+    src.save_pretrained(tmp_path)
+    model = DocEncoder(cfg).eval()
+    load_part_weights(model, "decoder", tmp_path)
+    ids = torch.randint(0, cfg.vocab_size, (1, 9))
+    torch.testing.assert_close(model.decoder(ids).logits, src(ids).logits)
+
+
+def test_mapping_reports_missing_keys(tmp_path, tiny_line_model):
+    from safetensors.torch import save_file
+    save_file({"blocks.0.norm1.weight": torch.ones(3)}, str(tmp_path / "bad.safetensors"))
+    with pytest.raises(ValueError, match="missing keys"):
+        load_part_weights(tiny_line_model, "sam", tmp_path / "bad.safetensors")

@@ -1,0 +1,135 @@
+"""Layout analysis on rendered whitepaper pages whose every line position is known."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from docencoder.ocr.layout import find_lines
+from docencoder.ocr.samples import SampleStyle, make_whitepaper
+
+DPI = 150
+
+
+def _render(path, page: int, dpi: int = DPI) -> Image.Image:
+    import pypdfium2 as pdfium
+
+    pdf = pdfium.PdfDocument(str(path))
+    try:
+        return pdf[page - 1].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
+    finally:
+        pdf.close()
+
+
+def _match(layout, page, dpi: int = DPI) -> list[int]:
+    """For each detected line (reading order), the index of the known line whose box holds its centre."""
+    boxes = [page.pixel_box(l, dpi) for l in page.lines]
+    out = []
+    for line in layout.lines:
+        x0, y0, x1, y1 = line.box
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        hits = [i for i, (a, b, c, d) in enumerate(boxes) if a - 2 <= cx <= c + 2 and b - 4 <= cy <= d + 4]
+        out.append(hits[0] if len(hits) == 1 else -1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def two_column(tmp_path_factory):
+    path = tmp_path_factory.mktemp("layout") / "two.pdf"
+    return make_whitepaper(path, n_pages=2)
+
+
+@pytest.mark.parametrize("page_no", [1, 2])
+def test_two_column_lines_in_reading_order(two_column, page_no):
+    page = two_column.pages[page_no - 1]
+    layout = find_lines(_render(two_column.path, page_no))
+    assert len(layout.lines) == len(page.lines)
+    # every known line found once, in the known order: header left/right, title, the whole left
+    # column, then the whole right column, then the footer
+    assert _match(layout, page) == list(range(len(page.lines)))
+    assert len(layout.blocks) == len(page.blocks())
+    found = [[_match(layout, page)[layout.lines.index(l)] for l in b.lines] for b in layout.blocks]
+    known = [[page.lines.index(l) for l in b] for b in page.blocks()]
+    assert found == known
+
+
+def test_columns_read_left_then_right(two_column):
+    page = two_column.pages[1]
+    layout = find_lines(_render(two_column.path, 2))
+    columns = [page.lines[i].column for i in _match(layout, page)]
+    body = [c for c in columns if c]
+    switch = body.index(2)
+    assert body[:switch] == [1] * switch and body[switch:] == [2] * (len(body) - switch)
+
+
+def test_misaligned_columns_and_other_dpi(tmp_path):
+    doc = make_whitepaper(tmp_path / "off.pdf", n_pages=1, style=SampleStyle(right_offset=31.0),
+                          seed=3)
+    for dpi in (100, 200):
+        layout = find_lines(_render(doc.path, 1, dpi))
+        assert _match(layout, doc.pages[0], dpi) == list(range(len(doc.pages[0].lines)))
+
+
+def test_single_column_paragraphs(tmp_path):
+    doc = make_whitepaper(tmp_path / "one.pdf", n_pages=1,
+                          style=SampleStyle(columns=1, header=False, footer=False), title="")
+    layout = find_lines(_render(doc.path, 1))
+    page = doc.pages[0]
+    assert _match(layout, page) == list(range(len(page.lines)))
+    assert [len(b.lines) for b in layout.blocks] == [len(b) for b in page.blocks()]
+
+
+def test_skewed_noisy_scan(two_column):
+    """A scan-like page: rotated 1.2 degrees, blurred, with noise, specks and uneven light."""
+    from PIL import ImageFilter
+
+    img = _render(two_column.path, 1).rotate(1.2, resample=Image.Resampling.BICUBIC, fillcolor=255)
+    a = np.asarray(img, dtype=np.float32)
+    rng = np.random.default_rng(1)
+    a = a + rng.normal(0, 18, a.shape)
+    a[rng.random(a.shape) < 0.002] = 0  # pepper specks
+    a = a * np.linspace(0.8, 1.0, a.shape[1])[None, :]  # darker towards the left edge
+    img = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7))
+    layout = find_lines(img)
+    assert abs(layout.skew_deg - 1.2) < 0.3
+    page = two_column.pages[0]
+    assert len(layout.lines) == len(page.lines)
+    # the deskewed page turns about the same centre, so the known boxes apply again
+    order = _match(layout, page)
+    assert sum(i != j for i, j in zip(order, range(len(page.lines)))) <= 2
+
+
+def test_degraded_scan_with_data_degrade(two_column):
+    from docencoder.data.degrade import degrade
+
+    img = degrade(_render(two_column.path, 2), random.Random(5), strength=0.6)
+    layout = find_lines(img)
+    page = two_column.pages[1]
+    assert abs(len(layout.lines) - len(page.lines)) <= 2
+
+
+def test_blank_and_tiny_pages():
+    assert find_lines(Image.new("L", (600, 800), 255)).lines == []
+    assert find_lines(Image.new("L", (1, 1), 0)).lines == []
+    flat = Image.new("L", (300, 300), 128)  # no contrast at all
+    assert find_lines(flat).lines == []
+
+
+def test_figure_is_not_a_line(tmp_path):
+    img = Image.new("L", (800, 600), 255)
+    d = ImageDraw.Draw(img)
+    d.rectangle((100, 100, 700, 500), fill=0)  # a solid figure
+    assert find_lines(img).lines == []
+
+
+def test_crops_hold_the_line_ink(two_column):
+    layout = find_lines(_render(two_column.path, 1))
+    crops = layout.crops(pad=2)
+    assert [len(c) for c in crops] == [len(b.lines) for b in layout.blocks]
+    first = crops[0][0]
+    a = np.asarray(first)
+    assert (a[:2] == 255).all() and (a[-2:] == 255).all()  # the white pad
+    assert (a < 128).any()

@@ -1,0 +1,142 @@
+"""Text layer: line rebuilding, quality verdicts, and digital PDFs -> resumable shards."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
+
+from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
+from docencoder.data.shards import ShardDataset, ShardWriter, read_manifest
+from docencoder.data.textlayer import (PageLayout, from_pdfs, page_text, read_pages,
+                                       text_layer_quality)
+
+DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def _font() -> str:
+    try:
+        pdfmetrics.registerFont(TTFont("TLDejaVu", DEJAVU))
+    except Exception:  # noqa: BLE001 - font package missing
+        pytest.skip("fonts-dejavu-core not installed")
+    return "TLDejaVu"
+
+
+def _pdf(draw, **kw) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(612, 792), **kw)
+    draw(c)
+    c.save()
+    return buf.getvalue()
+
+
+def test_lines_ligatures_hyphens_columns():
+    font = _font()
+
+    def draw(c):
+        c.setFont(font, 10)
+        c.drawString(72, 700, "The \ufb01rst e\ufb03cient hyphen-")  # ﬁ, ﬃ ligature glyphs
+        c.drawString(72, 688, "ated word and more")
+        c.drawString(320, 700, "Right column")  # same baseline, far right: its own line
+        t = c.beginText(72, 600)
+        t.setFont(font, 10)
+        for word in ("placed", "word", "by", "word"):  # no space characters, as TeX does
+            t.textOut(word)
+            t.moveCursor(c.stringWidth(word, font, 10) + 3, 0)
+        c.drawText(t)
+
+    pdf = _pdf(draw)
+    assert page_text(pdf, 0) == ("The first efficient hyphen-\nated word and more\n\nRight column"
+                                 "\n\nplaced word by word")
+    layout = next(read_pages(pdf))
+    first = layout.lines[0]
+    left, bottom, right, top = first.bbox
+    assert left == pytest.approx(72, abs=1) and bottom < 700 < top
+    assert first.height == pytest.approx(10, abs=3)
+
+
+def test_to_pixels_maps_crop_box_and_rotation():
+    layout = PageLayout(0, (0.0, 0.0, 200.0, 100.0), 0, [])
+    assert layout.to_pixels((10, 80, 30, 90), (400, 200)) == (20, 20, 60, 40)
+    rotated = PageLayout(0, (0.0, 0.0, 200.0, 100.0), 90, [])
+    assert rotated.size == (100.0, 200.0)
+    assert rotated.to_pixels((10, 80, 30, 90), (100, 200)) == (80, 10, 90, 30)
+
+
+@pytest.mark.parametrize("text,ok,reason", [
+    ("A perfectly ordinary paragraph of technical prose, with numbers 1, 2 and 3.", True, "ok"),
+    ("Contents . . . . . . . . . . . . . . . . . . . . 12\nIntroduction . . . . . . . . . 3", True, "ok"),
+    ("  4  ", False, "empty"),
+    ("", False, "empty"),
+    ("\ufffd" * 30 + "some letters here", False, "unmapped"),
+    ("text with private use \ue001\ue002\ue003 glyphs in it and more", False, "private-use"),
+    ("control\x01\x02\x03 characters are not text at all here", False, "control"),
+    ("❡♥❛❧✐③❡❞ ❧❡❛�� ��✉❛�❡� ✈❡��✉� ❣❡♥❡�❛❧✐③❡❞ words", False, ""),
+    ("!#$%&*+!#$%&*+!#$%&*+!#$%&*+ ab", False, "garbled"),
+])
+def test_text_layer_quality(text, ok, reason):
+    got_ok, got_reason = text_layer_quality(text)
+    assert got_ok == ok
+    assert reason in got_reason
+
+
+def test_page_text_errors(tmp_path):
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"%PDF-1.4 this is not a pdf")
+    with pytest.raises(ValueError, match="bad.pdf"):
+        page_text(bad, 0)
+    locked = _pdf(lambda c: c.drawString(72, 700, "secret text"), encrypt="pw")
+    with pytest.raises(ValueError):
+        page_text(locked, 0)
+    with pytest.raises(ValueError, match="no page index 3"):
+        page_text(_pdf(lambda c: c.drawString(72, 700, "x")), 3)
+
+
+def _corpus_dir(tmp_path):
+    src = tmp_path / "pdfs"
+    (src / "sub").mkdir(parents=True)
+    cfg = PdfGenConfig(pages=(1, 1), dpi=(100, 100))
+    for i in range(2):
+        (src / "sub" / f"paper{i}.pdf").write_bytes(generate_pdf(FALLBACK_PARAGRAPHS, seed=i, cfg=cfg).pdf)
+    (src / "corrupt.pdf").write_bytes(b"%PDF-1.4 garbage")
+    (src / "locked.pdf").write_bytes(_pdf(lambda c: c.drawString(72, 700, "secret"), encrypt="pw"))
+    (src / "scan.pdf").write_bytes(_pdf(lambda c: c.rect(100, 100, 300, 300, fill=1)))  # no text
+    return src
+
+
+def test_from_pdfs_counts_skips_and_resumes(tmp_path):
+    src = _corpus_dir(tmp_path)
+    out = tmp_path / "shards"
+    logs = []
+    summary = from_pdfs(src, out, dpi=100, log=logs.append)
+    assert summary["pdfs"] == 3  # two papers + the scan (done, with a broken page)
+    assert set(summary["failed"]) == {"corrupt.pdf", "locked.pdf"}
+    assert summary["broken_pages"] == {"empty text layer": 1}
+    assert summary["samples"]["page"] == 2 and summary["samples"]["line"] > 40
+    manifest = read_manifest(out)
+    assert manifest["total_samples"] == sum(summary["samples"].values())
+    assert set(manifest["completed"]) == {"sub/paper0.pdf", "sub/paper1.pdf", "scan.pdf"}
+    texts = [s.text for s in ShardDataset(out, kinds=["page"], shuffle_buffer=0)]
+    assert len(texts) == 2 and all(len(t) > 200 for t in texts)
+
+    again = from_pdfs(src, out, dpi=100, log=logs.append)
+    assert again["pdfs"] == 0 and again["already_done"] == 5
+    assert read_manifest(out)["total_samples"] == manifest["total_samples"]
+
+
+def test_from_pdfs_redoes_a_half_done_pdf(tmp_path):
+    src = _corpus_dir(tmp_path)
+    out = tmp_path / "shards"
+    full = from_pdfs(src, tmp_path / "ref", dpi=100, log=lambda m: None)
+    # an earlier run died after committing one shard of paper0 but before finishing it
+    from PIL import Image
+    with ShardWriter(out, prefix="pdf") as w:
+        w.write("partial", Image.new("L", (4, 4), 255), "stale", {"kind": "line",
+                                                                   "source": "sub/paper0.pdf"})
+    summary = from_pdfs(src, out, dpi=100, log=lambda m: None)
+    assert summary["samples"] == full["samples"]
+    keys = [s.meta["key"] for s in ShardDataset(out, shuffle_buffer=0)]
+    assert "partial" not in keys and len(keys) == len(set(keys)) == sum(full["samples"].values())
