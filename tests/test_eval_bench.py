@@ -159,7 +159,8 @@ def test_compression_table_uses_reported_or_counted_vision_tokens(tmp_path):
     assert first["vision_tokens"] == 160
     per_line = load_config(model_dir).vision_tokens()
     counted = count_vision_tokens(images[("degraded", rows[1].id)], load_config(model_dir))
-    assert second["vision_tokens"] == counted and counted % per_line == 0 and counted > 10 * per_line
+    assert second["vision_tokens"] == counted
+    assert counted % per_line == 0 and counted > 10 * per_line
     assert first["compression"] == pytest.approx(first["text_tokens"] / 160)
     assert sum(b["pages"] for b in comp["bins"]) == 2
     assert all(p["precision"] == 1.0 for p in comp["pages"])

@@ -140,3 +140,33 @@ def test_from_pdfs_redoes_a_half_done_pdf(tmp_path):
     assert summary["samples"] == full["samples"]
     keys = [s.meta["key"] for s in ShardDataset(out, shuffle_buffer=0)]
     assert "partial" not in keys and len(keys) == len(set(keys)) == sum(full["samples"].values())
+
+
+def test_unmapped_glyph_pages_keep_their_clean_lines():
+    from docencoder.data import textlayer
+    from docencoder.data.textlayer import pdf_samples
+
+    font = _font()
+
+    def draw(c):
+        c.setFont(font, 11)
+        for k in range(6):
+            c.drawString(72, 700 - 20 * k, f"clean line number {k} of prose that maps to text")
+
+    pdf = _pdf(draw)
+    real_read = textlayer.read_page
+
+    def spoil(doc, index):  # the last line's glyphs lose their Unicode map
+        layout = real_read(doc, index)
+        for ch in layout.lines[-1].chars:
+            ch.text = textlayer.REPLACEMENT if ch.text.strip() else ch.text
+        return layout
+
+    textlayer.read_page = spoil
+    try:
+        (result,) = list(pdf_samples(pdf, dpi=100))
+    finally:
+        textlayer.read_page = real_read
+    assert not result.ok and "unmapped" in result.reason
+    kinds = [k for k, *_ in result.samples]
+    assert "page" not in kinds and kinds.count("line") == 5

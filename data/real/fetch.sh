@@ -52,5 +52,10 @@ for p in $packages; do
   touch "$out/.done"
   echo "$p $ver: $(ls "$out" | grep -c '\.pdf$') PDFs"
 done
+# drop PDFs of packages no longer listed, so from-pdfs sees exactly the list
+for d in "$cache/pdfs"/*/; do
+  d="${d%/}"
+  if ! grep -qx "$(basename "$d")" <<<"$packages"; then echo "removing unlisted $(basename "$d")"; rm -rf "$d"; fi
+done
 mv "$cache/versions.tsv.tmp" "$cache/versions.tsv"
 echo "PDFs in $cache/pdfs ($(find "$cache/pdfs" -name '*.pdf' | wc -l) files)"

@@ -104,7 +104,7 @@ class LineDataModule(L.LightningDataModule):
             synthetic_prob=hp.synthetic_prob))
         if not hp.shard_dirs or hp.shard_weight <= 0:
             return gen.sample
-        from .shards import ShardLineSource  # real-PDF lines, only when asked for
+        from .real_lines import ShardLineSource  # real-PDF lines, only when asked for
         real = ShardLineSource(hp.shard_dirs, height=g.height, width=g.width)
         weight = hp.shard_weight
         return lambda rng: real.sample(rng) if rng.random() < weight else gen.sample(rng)

@@ -83,56 +83,118 @@ def normalize_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LIN
     return canvas
 
 
+def word_segments(a: np.ndarray, box: tuple[int, int, int, int],
+                  min_gap_ratio: float = 0.25) -> list[tuple[int, int]]:
+    """Column spans `(x0, x1)` (x1 exclusive) of the ink runs separated by word-sized gaps.
+
+    A gap is a run of ink-free columns at least ``min_gap_ratio`` x the ink height wide (a word
+    space is about a third of the type size; letter gaps are far smaller).
+    """
+    y0, y1, x0, x1 = box
+    col_ink = ink_mask(a)[y0:y1 + 1].any(0)
+    min_gap = max(2, round((y1 - y0 + 1) * min_gap_ratio))
+    spans, start, run = [], x0, 0
+    for x in range(x0, x1 + 1):
+        if not col_ink[x]:
+            run += 1
+            continue
+        if run >= min_gap and x - run > start:
+            spans.append((start, x - run))
+            start = x
+        run = 0
+    spans.append((start, x1 + 1))
+    return spans
+
+
+def _box_scale(box: tuple[int, int, int, int], height: int) -> tuple[int, float]:
+    """Margin (px) and scale factor that :func:`normalize_line` applies to an ink box."""
+    ink_h = box[1] - box[0] + 1
+    m = max(1, round(MARGIN * ink_h))
+    return m, height / (ink_h + 2 * m)
+
+
+def crop_span(a: np.ndarray, box: tuple[int, int, int, int], x0: int, x1: int) -> Image.Image:
+    """The columns ``x0:x1`` of a line, over the whole line's ink rows plus margins."""
+    y0, y1 = box[0], box[1]
+    m, _ = _box_scale(box, LINE_HEIGHT)
+    return Image.fromarray(_crop_padded(a, y0 - m, y1 + 1 + m, x0 - m, x1 + m))
+
+
 def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WIDTH) -> list[Image.Image]:
     """Cut a line crop at word gaps into pieces that each fit ``width``; normalised, left to right.
 
-    A gap is a run of ink-free columns at least a quarter of the ink height wide (a word space);
-    a "word" wider than a whole piece is cut hard at the limit.
+    A "word" wider than a whole piece is cut hard at the limit.
     """
     a = _gray(img)
     box = ink_box(a)
     if box is None:
         return [Image.new("L", (width, height), 255)]
-    y0, y1, x0, x1 = box
-    ink_h = y1 - y0 + 1
-    m = max(1, round(MARGIN * ink_h))
-    scale = height / (ink_h + 2 * m)
-    max_src = int((width / scale) - 2 * m) - 2  # widest ink run that fits, in source pixels
+    m, scale = _box_scale(box, height)
+    max_src = int(width / scale) - 2 * m - 2  # widest ink run that fits, in source pixels
+    x0, x1 = box[2], box[3]
     if x1 - x0 + 1 <= max_src:
         return [normalize_line(img, height, width)]
-    band = a[max(0, y0):y1 + 1]
-    col_ink = ink_mask(a)[max(0, y0):y1 + 1].any(0) if band.size else np.zeros(a.shape[1], bool)
-    min_gap = max(2, ink_h // 4)
-    gaps = []  # centres of word gaps
-    run = 0
-    for x in range(x0, x1 + 1):
-        if not col_ink[x]:
-            run += 1
+    pieces, start = [], None
+    for s, e in word_segments(a, box):
+        while e - s > max_src:  # an over-long "word": hard cuts
+            if start is not None:
+                pieces.append((start, last_end))
+                start = None
+            pieces.append((s, s + max_src))
+            s += max_src
+        if start is None:
+            start, last_end = s, e
+        elif e - start <= max_src:
+            last_end = e
         else:
-            if run >= min_gap:
-                gaps.append(x - run // 2)
-            run = 0
-    pieces, start = [], x0
-    while x1 - start + 1 > max_src:
-        limit = start + max_src
-        cands = [g for g in gaps if start < g <= limit]
-        cut = cands[-1] if cands else limit
-        pieces.append((start, cut))
-        start = cut
-        while start <= x1 and not col_ink[start]:
-            start += 1
-    pieces.append((start, x1 + 1))
+            pieces.append((start, last_end))
+            start, last_end = s, e
+    if start is not None:
+        pieces.append((start, last_end))
     out = []
     for s, e in pieces:
-        piece = Image.fromarray(_crop_padded(a, y0 - m, y1 + 1 + m, s - m, e + m))
+        piece = crop_span(a, box, s, e)
         try:
             out.append(normalize_line(piece, height, width))
-        except ValueError:  # a piece whose own ink box is taller (rare): shrink to fit
-            w = round(piece.width * height / piece.height)
+        except ValueError:  # the piece's own ink box is flatter than the line's: shrink to fit
             canvas = Image.new("L", (width, height), 255)
-            canvas.paste(piece.resize((min(w, width), height), Image.Resampling.BICUBIC), (0, 0))
+            w = min(width, round(piece.width * height / piece.height))
+            canvas.paste(piece.resize((w, height), Image.Resampling.BICUBIC), (0, 0))
             out.append(canvas)
     return out
+
+
+def sample_words(img: Image.Image, text: str, rng: random.Random, height: int = LINE_HEIGHT,
+                 width: int = LINE_WIDTH) -> tuple[Image.Image, str] | None:
+    """A random run of whole words from a labelled line crop, normalised, with its exact text.
+
+    Long real lines do not fit one 512-px piece; when the word gaps found in the pixels match the
+    words of the label one to one, any run of consecutive words has a known image and text.
+    Returns None when they do not match (the label cannot be aligned safely).
+    """
+    a = _gray(img)
+    box = ink_box(a)
+    words = text.split()
+    if box is None or not words:
+        return None
+    spans = word_segments(a, box, min_gap_ratio=0.2)
+    if len(spans) != len(words):
+        return None
+    m, scale = _box_scale(box, height)
+    max_src = int(width / scale) - 2 * m - 2
+    i = rng.randrange(len(words))
+    j = i + 1
+    if spans[i][1] - spans[i][0] > max_src:
+        return None
+    while j < len(words) and spans[j][1] - spans[i][0] <= max_src:
+        j += 1
+    if j - i > 1 and rng.random() < 0.25:  # sometimes shorter pieces, as line ends are
+        j = rng.randint(i + 1, j)
+    piece = crop_span(a, box, spans[i][0], spans[j - 1][1])
+    try:
+        return normalize_line(piece, height, width), " ".join(words[i:j])
+    except ValueError:
+        return None
 
 
 def to_tensor(images: Sequence[Image.Image]) -> torch.Tensor:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, NamedTuple, Optional, Sequence, Union
 
 from PIL import Image
+from torch.utils.data import IterableDataset, get_worker_info
 
 PathLike = Union[str, Path]
 
@@ -292,9 +293,7 @@ def _dist_rank_world() -> tuple[int, int]:
 
 def _worker_info() -> tuple[int, int]:
     """(worker id, number of workers) of the current DataLoader worker, else (0, 1)."""
-    import torch.utils.data
-
-    info = torch.utils.data.get_worker_info()
+    info = get_worker_info()
     return (info.id, info.num_workers) if info is not None else (0, 1)
 
 
@@ -308,13 +307,7 @@ class _Plan:
     limit: Optional[int]  # stop after this many samples (equalised lengths), None = all
 
 
-def _import_torch_iterable():
-    import torch.utils.data
-
-    return torch.utils.data.IterableDataset
-
-
-class ShardDataset(_import_torch_iterable()):
+class ShardDataset(IterableDataset):
     """Streams :class:`Sample` s from shards, split across DDP ranks and DataLoader workers.
 
     Splitting: with at least as many shards as readers (ranks x workers), whole shards are dealt
@@ -369,8 +362,11 @@ class ShardDataset(_import_torch_iterable()):
             return shard["samples"]
         return sum(n for k, n in shard["kinds"].items() if k in self.kinds)
 
-    def __len__(self) -> int:
-        """Samples per epoch over all readers (before any ``equalize`` trimming)."""
+    def num_samples(self) -> int:
+        """Samples per epoch over all ranks and workers (before ``equalize`` trimming).
+
+        Deliberately not ``__len__``: a DataLoader would take it as this rank's length.
+        """
         return sum(self._count(s) for s in self.shards)
 
     def _plan(self, epoch: int, reader: int, n_readers: int) -> _Plan:

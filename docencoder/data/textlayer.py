@@ -36,6 +36,7 @@ PdfInput = Union[str, Path, bytes]
 _PDFIUM_HYPHEN = "\x02"
 #: stand-in for glyphs that have no Unicode mapping
 REPLACEMENT = "\ufffd"
+_UNMAPPED = "unmapped glyphs (U+FFFD)"
 #: a baseline moving by more than this fraction of the line's height starts a new line (super- and
 #: subscripts move by ~0.2-0.4 em, the next line by ~1.2 em)
 NEW_LINE_BASELINE_JUMP = 0.5
@@ -354,13 +355,13 @@ def text_layer_quality(text: str, min_chars: int = MIN_CHARS) -> tuple[bool, str
     if len(visible) < min_chars:
         return False, f"empty text layer ({len(visible)} characters)"
     n = len(visible)
-    counts = {"unmapped glyphs (U+FFFD)": 0, "control characters": 0,
+    counts = {_UNMAPPED: 0, "control characters": 0,
               "private-use characters": 0}
     alnum = symbols = 0
     for c in visible:
         cat = unicodedata.category(c)
         if c == REPLACEMENT:
-            counts["unmapped glyphs (U+FFFD)"] += 1
+            counts[_UNMAPPED] += 1
         elif cat in ("Cc", "Cs") or c in ("\ufffe", "\uffff"):
             counts["control characters"] += 1
         elif cat == "Co":
@@ -471,8 +472,10 @@ def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "
                 max_pages: Optional[int] = None) -> Iterator[PageResult]:
     """(page image, page text) and (line image, line text) pairs from a digital PDF.
 
-    Pages whose text layer fails :func:`page_quality` are yielded with ``ok=False`` and no
-    samples, so callers can count them.
+    Pages whose text layer fails :func:`page_quality` are yielded with ``ok=False`` so callers
+    can count them; they carry no page sample, and line samples only when the failure is
+    unmapped glyphs (then the lines free of U+FFFD are still exact: e.g. prose around code set in
+    a Type 3 font).
 
     Raises:
         ValueError: the PDF cannot be opened.
@@ -487,17 +490,19 @@ def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "
             layouts = [read_page(doc, i) for i in range(first, last + 1)]
             checked = [(layout, *page_quality(layout)) for layout in layouts]
             images = {}
-            if any(ok for _, ok, _ in checked):
+            if any(ok or reason.startswith(_UNMAPPED) for _, ok, reason in checked):
                 rendered = render_pages(pdf, dpi, first, last)
                 images = dict(zip(range(first, last + 1), rendered))
             for layout, ok, reason in checked:
-                if not ok or layout.index not in images:
+                # unmapped glyphs spoil the page text, but lines without any are still exact
+                lines_only = not ok and reason.startswith(_UNMAPPED) and layout.index in images
+                if (not ok and not lines_only) or layout.index not in images:
                     yield PageResult(layout.index, False, reason if not ok else "not rendered")
                     continue
                 image = images[layout.index].convert("L")
-                result = PageResult(layout.index, True, "ok")
+                result = PageResult(layout.index, ok, reason)
                 base = {"page": layout.index, "dpi": dpi}
-                if "page" in kinds:
+                if "page" in kinds and ok:
                     result.samples.append(("page", image, layout.text, {**base, "kind": "page"}))
                 if "line" in kinds:
                     for n, (crop, line, box) in enumerate(line_crops(layout, image)):
@@ -529,7 +534,9 @@ def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
 
     Returns:
         Counts: ``pdfs`` done now, ``already_done``, ``failed`` {file: reason}, ``pages``,
-        ``broken_pages`` {reason: count}, and samples per kind.
+        ``broken_pages`` {reason: count} (such pages give no page sample; see
+        :func:`pdf_samples` for the line samples kept from pages with unmapped glyphs), and
+        ``samples`` per kind.
     """
     from .shards import ShardWriter, safe_key
 
@@ -554,7 +561,6 @@ def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
                         broken += 1
                         reason = result.reason.split(":")[0].split(" (")[0]
                         summary["broken_pages"][reason] = summary["broken_pages"].get(reason, 0) + 1
-                        continue
                     for kind, image, text, meta in result.samples:
                         suffix = f"p{meta['page']:05d}" + (f"-l{meta['line']:03d}" if kind == "line" else "")
                         writer.write(f"{stem}-{tag}-{suffix}", image, text, {**meta, "source": source})

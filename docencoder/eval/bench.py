@@ -342,7 +342,7 @@ def plot_compression(comps: Sequence[dict], path: Path) -> None:
 
 
 def run_bench(cfg: BenchConfig, log=print) -> dict:
-    """Run the benchmark, print the tables, write ``bench_ocr.json`` and the plots to ``cfg.out``."""
+    """Run the benchmark, print the tables, write ``bench_ocr.json`` and plots to ``cfg.out``."""
     cfg.out.mkdir(parents=True, exist_ok=True)
     rows = select_pages(load_manifest(cfg.dev_dir), cfg.pages, cfg.page_ids)
     gt = _ground_truth(rows, cfg.dev_dir)

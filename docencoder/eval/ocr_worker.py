@@ -102,6 +102,7 @@ def run(spec: dict) -> dict:
     dpi = int(spec.get("dpi", 150))
     start = time.perf_counter()
     ocr = OCR(**kwargs)
+    getattr(ocr, "reader", None)  # docencoder loads the model lazily: load it now, timed here
     load_s = time.perf_counter() - start
     mode = "image"
     pages = []

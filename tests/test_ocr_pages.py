@@ -1,0 +1,160 @@
+"""Inputs, page ranges, documents and crash-safe writers of the OCR pipeline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from docencoder.ocr.pages import (DocumentError, PageError, expand_inputs, open_document,
+                                  output_names, parse_pages, select_pages)
+from docencoder.ocr.samples import make_whitepaper
+from docencoder.ocr.writers import DocumentWriter, ErrorLog, PageResult, load_done, markdown
+
+
+def test_parse_pages():
+    assert parse_pages(None) is None
+    assert parse_pages("1-3,7") == [1, 2, 3, 7]
+    assert parse_pages(" 7, 2-3,2 ") == [2, 3, 7]
+    assert parse_pages([3, 1, 3]) == [1, 3]
+    assert select_pages(parse_pages("2,5-"), 7) == [2, 5, 6, 7]
+    assert select_pages(parse_pages("1-3,9"), 2) == [1, 2]  # past the end: ignored
+    assert select_pages(None, 3) == [1, 2, 3]
+    for bad in ("0", "3-1", "a", "1,,2", "-2", ""):
+        with pytest.raises(ValueError, match="page"):
+            parse_pages(bad)
+
+
+def test_expand_inputs(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    make_whitepaper(tmp_path / "a" / "x.pdf", n_pages=1)
+    make_whitepaper(tmp_path / "a" / "b" / "x.pdf", n_pages=1)
+    Image.new("L", (10, 10), 255).save(tmp_path / "a" / "b" / "scan.PNG")
+    (tmp_path / "a" / "notes.txt").write_text("skip me")
+    (tmp_path / "empty").mkdir()
+    files, failures = expand_inputs([tmp_path / "a", str(tmp_path / "a" / "*.pdf"),
+                                     tmp_path / "missing.pdf", tmp_path / "a" / "notes.txt",
+                                     tmp_path / "empty", str(tmp_path / "nothing*.pdf")])
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == ["a/b/scan.PNG", "a/b/x.pdf", "a/x.pdf"]
+    errors = {f.doc.replace(str(tmp_path), ""): f.error for f in failures}
+    assert errors["/missing.pdf"] == "no such file or directory"
+    assert "unsupported file type '.txt'" in errors["/a/notes.txt"]
+    assert "no PDF or image" in errors["/empty"]
+    assert "matches no" in errors["/nothing*.pdf"]
+    names = output_names(files)
+    assert names[0] == "scan" and names[1] != names[2] and names[1].startswith("x-")
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    d = tmp_path_factory.mktemp("bad")
+    good = make_whitepaper(d / "good.pdf", n_pages=1).path
+    data = good.read_bytes()
+    (d / "empty.pdf").write_bytes(b"")
+    (d / "notpdf.pdf").write_text("hello, I am a text file\n")
+    (d / "truncated.pdf").write_bytes(data[: len(data) // 3])
+    (d / "corrupt.pdf").write_bytes(data[:200] + bytes(range(256)) * 8 + data[-300:])
+    (d / "broken.pdf").symlink_to(d / "nowhere.pdf")
+    c = canvas.Canvas(str(d / "encrypted.pdf"),
+                      encrypt=pdfencrypt.StandardEncryption("secret", ownerPassword="owner"))
+    c.drawString(72, 720, "secret text")
+    c.showPage()
+    c.save()
+    c = canvas.Canvas(str(d / "huge.pdf"), pagesize=(14400, 14400))
+    c.drawString(72, 720, "a very large page")
+    c.showPage()
+    c.save()
+    (d / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 50)
+    return d
+
+
+@pytest.mark.parametrize("name, message", [
+    ("empty.pdf", "empty file"),
+    ("notpdf.pdf", "not a PDF"),
+    ("truncated.pdf", "corrupt or truncated"),
+    ("corrupt.pdf", "corrupt or truncated"),
+    ("broken.pdf", "no such file"),
+    ("encrypted.pdf", "encrypted PDF"),
+    ("bad.png", "not a readable image"),
+])
+def test_bad_documents_have_clear_errors(bad_files, name, message):
+    with pytest.raises(DocumentError, match=message):
+        open_document(bad_files / name)
+
+
+def test_huge_page_is_a_page_error(bad_files):
+    with open_document(bad_files / "huge.pdf") as doc:
+        assert doc.n_pages == 1
+        with pytest.raises(PageError, match="megapixels, above the cap"):
+            doc.render(1, 150)
+        img, dpi = doc.render(1, 2)  # small enough at a low resolution
+        assert img.size == (400, 400) and dpi == 2
+
+
+def test_pdf_renders_one_grayscale_page(tmp_path):
+    doc = make_whitepaper(tmp_path / "w.pdf", n_pages=3)
+    with open_document(doc.path) as d:
+        assert d.n_pages == 3 and d.is_pdf
+        img, dpi = d.render(2, 100)
+        assert img.mode == "L" and img.size == (850, 1100) and dpi == 100
+
+
+def test_multipage_tiff_and_image_dpi(tmp_path):
+    frames = [Image.new("L", (64, 48), v) for v in (0, 128, 255)]
+    frames[0].save(tmp_path / "m.tif", save_all=True, append_images=frames[1:], dpi=(300, 300))
+    with open_document(tmp_path / "m.tif") as d:
+        assert d.n_pages == 3
+        img, dpi = d.render(2, 150)
+        assert img.getpixel((0, 0)) == 128 and dpi == 300
+    Image.new("RGB", (20, 10), "white").save(tmp_path / "p.jpg")
+    with open_document(tmp_path / "p.jpg") as d:
+        img, dpi = d.render(1, 150)
+        assert img.mode == "L" and dpi == 0
+
+
+def _page(n: int, text: str = "x") -> PageResult:
+    return PageResult("d.pdf", n, text, "ocr", "m-1234", 150, 0.5)
+
+
+def test_load_done_repairs_torn_and_duplicate_lines(tmp_path):
+    path = tmp_path / "d.jsonl"
+    torn = _page(3).to_json()[:20]
+    path.write_text(_page(1).to_json() + "\n" + _page(2).to_json() + "\n" + _page(1, "dup").to_json()
+                    + "\nnot json\n" + torn)
+    done = load_done(path)
+    assert sorted(done) == [1, 2] and done[1].text == "x"
+    lines = path.read_text().splitlines()
+    assert [json.loads(l)["page"] for l in lines] == [1, 2]
+    assert load_done(tmp_path / "none.jsonl") == {}
+
+
+def test_document_writer_sorts_and_writes_markdown(tmp_path):
+    w = DocumentWriter(tmp_path, "doc")
+    for n in (3, 1):
+        w.write(_page(n, f"text of page {n}"))
+    w.finish()
+    recs = [json.loads(l) for l in (tmp_path / "doc.jsonl").read_text().splitlines()]
+    assert [r["page"] for r in recs] == [1, 3]
+    assert list(recs[0]) == ["doc", "page", "text", "source", "model", "dpi", "seconds"]
+    md = (tmp_path / "doc.md").read_text()
+    assert md.index("<!-- page 1 -->") < md.index("text of page 1") < md.index("<!-- page 3 -->")
+    assert markdown([]) == ""
+    # resuming sees both pages; overwrite forgets them
+    assert sorted(DocumentWriter(tmp_path, "doc").done) == [1, 3]
+    assert DocumentWriter(tmp_path, "doc", overwrite=True).done == {}
+    assert not (tmp_path / "doc.md").exists()
+
+
+def test_error_log(tmp_path):
+    log = ErrorLog(tmp_path)
+    log.add("a.pdf", None, "encrypted")
+    log.add("b.pdf", 4, "boom")
+    recs = [json.loads(l) for l in log.path.read_text().splitlines()]
+    assert recs == [{"doc": "a.pdf", "page": None, "error": "encrypted"},
+                    {"doc": "b.pdf", "page": 4, "error": "boom"}]
+    log.reset()
+    assert not log.path.exists()

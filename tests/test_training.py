@@ -1,0 +1,135 @@
+"""Training through the Lightning CLI: configs, schedule, parameter groups, DDP, exact resume, export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import lightning as L
+import pytest
+import torch
+
+from docencoder.data.datamodule import LineDataModule
+from docencoder.model import load_pretrained
+from docencoder.training.callbacks import state_digest
+from docencoder.training.export import export_checkpoint
+from docencoder.training.module import DocEncoderModule, warmup_cosine
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml"))
+CLI = [sys.executable, "-m", "docencoder.cli"]
+
+
+def run_cli(args, tmp_path, timeout=300):
+    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+    return subprocess.run(CLI + args, cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_warmup_cosine_schedule():
+    assert warmup_cosine(0, 10, 100, 0.1) == pytest.approx(0.1)
+    assert warmup_cosine(9, 10, 100, 0.1) == pytest.approx(1.0)
+    assert warmup_cosine(55, 10, 100, 0.1) == pytest.approx(0.55)
+    assert warmup_cosine(100, 10, 100, 0.1) == pytest.approx(0.1)
+    assert warmup_cosine(500, 10, 100, 0.1) == pytest.approx(0.1)
+
+
+def test_param_groups_decay_freeze_and_multipliers():
+    m = DocEncoderModule(config="line-tiny", lr=1e-3, freeze=["sam", "compressor"],
+                         lr_mult={"decoder": 0.5})
+    groups = {g["name"]: g for g in m.param_groups()}
+    assert not any(n.startswith(("sam.", "compressor.")) for n in groups)
+    assert groups["decoder.decay"]["lr"] == pytest.approx(5e-4)
+    assert groups["clip.decay"]["lr"] == pytest.approx(1e-3)
+    assert all(p.ndim >= 2 for p in groups["clip.decay"]["params"])
+    assert groups["clip.no_decay"]["weight_decay"] == 0.0
+    assert not any(p.requires_grad for p in m.model.sam.parameters())
+    with pytest.raises(ValueError, match="cannot freeze"):
+        DocEncoderModule(config="line-tiny", freeze=["eyes"])
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_every_config_parses_and_runs_one_step(config, tmp_path):
+    printed = run_cli(["fit", "-c", str(config), "--print_config"], tmp_path)
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    assert "model:" in printed.stdout
+    res = run_cli(["fit", "-c", str(config), "-c", str(ROOT / "configs/test/tiny_overrides.yaml"),
+                   "--trainer.default_root_dir", str(tmp_path), "--trainer.logger", "false",
+                   "--trainer.callbacks", "null", "--trainer.enable_checkpointing", "false"], tmp_path)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "max_steps=1" in res.stderr + res.stdout
+
+
+def _trainer(tmp_path, max_steps, callbacks=()):
+    return L.Trainer(accelerator="cpu", devices=1, max_steps=max_steps, logger=False,
+                     enable_progress_bar=False, enable_model_summary=False, limit_val_batches=0,
+                     default_root_dir=tmp_path, callbacks=list(callbacks), deterministic=True)
+
+
+class StopAt(L.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_train_batch_end(self, trainer, *args):
+        if trainer.global_step >= self.step:
+            trainer.should_stop = True
+
+
+def _fit(tmp_path, max_steps, stop=None, ckpt=None):
+    L.seed_everything(7)
+    module = DocEncoderModule(config="line-tiny", lr=3e-3, warmup_steps=2)
+    data = LineDataModule(config="line-tiny", batch_size=3, num_workers=0, val_batches=1)
+    cbs = []
+    if stop:
+        cbs = [StopAt(stop), L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True,
+                                                                 every_n_train_steps=1)]
+    trainer = _trainer(tmp_path, max_steps, cbs)
+    trainer.fit(module, data, ckpt_path=ckpt)
+    return trainer, module
+
+
+def test_exact_resume_matches_uninterrupted_run(tmp_path):
+    full_trainer, full = _fit(tmp_path / "a", max_steps=6)
+    _fit(tmp_path / "b", max_steps=6, stop=3)
+    ckpt = tmp_path / "b" / "ckpt" / "last.ckpt"
+    assert torch.load(ckpt, weights_only=False)["global_step"] == 3
+    resumed_trainer, resumed = _fit(tmp_path / "c", max_steps=6, ckpt=str(ckpt))
+    assert resumed_trainer.global_step == full_trainer.global_step == 6
+    assert resumed_trainer.optimizers[0].param_groups[0]["lr"] == pytest.approx(
+        full_trainer.optimizers[0].param_groups[0]["lr"])
+    for (name, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_ddp_two_processes_see_different_samples_and_agree(tmp_path):
+    rec = tmp_path / "record"
+    res = run_cli(["fit", "-c", str(ROOT / "configs/line_cpu.yaml"), "-c",
+                   str(ROOT / "configs/test/tiny_overrides.yaml"), "--trainer.devices", "2",
+                   "--trainer.strategy", "ddp", "--trainer.max_steps", "3",
+                   "--trainer.limit_val_batches", "0", "--trainer.logger", "false",
+                   "--trainer.enable_checkpointing", "false",
+                   "--trainer.default_root_dir", str(tmp_path),
+                   "--trainer.callbacks", json.dumps([{"class_path": "docencoder.training.callbacks.RunRecord",
+                                                       "init_args": {"dirpath": str(rec)}}])],
+                  tmp_path, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    seen, digests = [], []
+    for rank in (0, 1):
+        lines = [json.loads(x) for x in (rec / f"rank{rank}.jsonl").read_text().splitlines()]
+        seen.append({t for x in lines if "texts" in x for t in x["texts"]})
+        final = [x for x in lines if "digest" in x][-1]
+        assert final["final_step"] == 3
+        digests.append(final["digest"])
+    assert seen[0] and seen[1] and not (seen[0] & seen[1])
+    assert digests[0] == digests[1]
+
+
+def test_export_roundtrip(tmp_path):
+    trainer, module = _fit(tmp_path, max_steps=1, stop=1)
+    out = export_checkpoint(tmp_path / "ckpt" / "last.ckpt", tmp_path / "model")
+    assert {p.name for p in out.iterdir()} >= {"model.safetensors", "config.json", "tokenizer.json"}
+    loaded = load_pretrained(out)
+    assert state_digest(loaded) == state_digest(module.model.eval())
