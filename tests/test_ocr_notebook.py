@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ def test_quickstart_notebook_executes(monkeypatch):
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     monkeypatch.setenv("DOCENCODER_QUICKSTART_TINY", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
                                      resources={"metadata": {"path": str(NOTEBOOK.parent)}})
@@ -25,4 +23,6 @@ def test_quickstart_notebook_executes(monkeypatch):
     assert "lines in" in outputs and "source=text-layer" in outputs
     assert "re-run: 0 pages written, 2 skipped" in outputs
     assert "gundam" in outputs and "exit code 1" in outputs
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert len(images) == 1  # the page beside its text
     assert not any(o.get("output_type") == "error" for c in nb.cells for o in c.get("outputs", []))

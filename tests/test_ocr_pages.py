@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from PIL import Image
@@ -114,6 +115,27 @@ def test_multipage_tiff_and_image_dpi(tmp_path):
     with open_document(tmp_path / "p.jpg") as d:
         img, dpi = d.render(1, 150)
         assert img.mode == "L" and dpi == 0
+
+
+def test_image_modes_become_8bit_gray(tmp_path):
+    import numpy as np
+
+    from docencoder.ocr.pages import to_gray
+
+    deep = Image.fromarray(np.array([[0, 30000], [60000, 65535]], dtype=np.uint16))
+    g = to_gray(deep)
+    assert g.mode == "L" and g.getpixel((0, 0)) == 0 and g.getpixel((1, 1)) == 255
+    assert 100 < g.getpixel((1, 0)) < 130  # mid-grey stays mid-grey, not clipped to white
+    clear = Image.new("RGBA", (4, 4), (0, 0, 0, 0))  # fully transparent = paper
+    assert to_gray(clear).getpixel((0, 0)) == 255
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads any file")
+def test_unreadable_file(tmp_path):
+    doc = make_whitepaper(tmp_path / "locked.pdf", n_pages=1)
+    doc.path.chmod(0)
+    with pytest.raises(DocumentError, match="cannot read file"):
+        open_document(doc.path)
 
 
 def _page(n: int, text: str = "x") -> PageResult:

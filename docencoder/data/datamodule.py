@@ -23,6 +23,7 @@ from docencoder.model.config import get_config
 
 from .collate import Batch, Sample, pad_collate
 from .corpus import load_corpus
+from .packing import pack_collate
 from .lines import LineGenerator, LineGeneratorConfig, to_tensor
 from .tokenizer import DocTokenizer, load_tokenizer
 
@@ -34,8 +35,10 @@ class LineBatchStream(IterableDataset):
 
     def __init__(self, source: LineSource, tokenizer: DocTokenizer, batch_size: int, seed: int,
                  prefix_len: int, max_text_tokens: int, start: int = 0, rank: int = 0,
-                 world: int = 1, num_batches: Optional[int] = None) -> None:
+                 world: int = 1, num_batches: Optional[int] = None,
+                 pack_to: Optional[int] = None) -> None:
         super().__init__()
+        self.pack_to = pack_to
         self.source, self.tok = source, tokenizer
         self.batch_size, self.seed = batch_size, seed
         self.prefix_len, self.max_text_tokens = prefix_len, max_text_tokens
@@ -47,8 +50,11 @@ class LineBatchStream(IterableDataset):
             rng = random.Random(f"{self.seed}/{b}/{k}")
             img, text = self.source(rng)
             samples.append(Sample(image=to_tensor([img])[0], text=text, ids=self.tok.encode(text)))
-        return pad_collate(samples, self.prefix_len, self.tok.prompt_ids("ocr"),
-                           self.tok.token_config(), self.max_text_tokens)
+        args = (samples, self.prefix_len, self.tok.prompt_ids("ocr"), self.tok.token_config(),
+                self.max_text_tokens)
+        if self.pack_to:
+            return pack_collate(*args, max_seq_len=self.pack_to)
+        return pad_collate(*args)
 
     def __iter__(self) -> Iterator[Batch]:
         info = get_worker_info()
@@ -77,16 +83,23 @@ class LineDataModule(L.LightningDataModule):
         max_text_tokens: cap on target tokens per line.
         degrade_prob: fraction of synthetic lines with scan degradations.
         synthetic_prob: fraction of non-prose snippets (numbers, equations, references).
-        shard_dirs: directories of line shards from real PDFs (``docencoder data from-pdfs``).
-        shard_weight: fraction of samples drawn from the shards (0 = synthetic only).
+        shard_dirs: directories of shards (``docencoder data from-pdfs`` / ``data synth-pdf``).
+        shard_weight: fraction of line samples drawn from the shards (0 = synthetic only).
+        pack_to: pack several samples per row up to this many tokens (e.g. 4096), each sample
+            attending only to itself; None = one sample per row, right-padded.
+        kind: ``line`` (line crops for the line geometry) or ``page`` (whole pages fitted to a
+            page geometry, for the DeepSeek-OCR stage recipes).
     """
 
     def __init__(self, config: str = "line", tokenizer_path: Optional[str] = None,
                  batch_size: int = 32, num_workers: int = 1, seed: int = 0, val_batches: int = 8,
                  max_text_tokens: int = 64, degrade_prob: float = 0.35,
                  synthetic_prob: float = 0.15, shard_dirs: Optional[list[str]] = None,
-                 shard_weight: float = 0.0) -> None:
+                 shard_weight: float = 0.0, kind: str = "line",
+                 pack_to: Optional[int] = None) -> None:
         super().__init__()
+        if kind not in ("line", "page"):
+            raise ValueError(f"kind must be 'line' or 'page', got {kind!r}")
         self.save_hyperparameters()
         self.model_cfg = get_config(config)
         self.tokenizer = load_tokenizer(tokenizer_path)
@@ -99,6 +112,9 @@ class LineDataModule(L.LightningDataModule):
     def _make_source(self) -> LineSource:
         hp = self.hparams
         g = self.model_cfg.geometry
+        if hp.kind == "page":
+            from .pages import PageSource
+            return PageSource(g.height, g.width, hp.shard_dirs or (), load_corpus()).sample
         gen = LineGenerator(load_corpus(), LineGeneratorConfig(
             height=g.height, width=g.width, degrade_prob=hp.degrade_prob,
             synthetic_prob=hp.synthetic_prob))
@@ -114,7 +130,8 @@ class LineDataModule(L.LightningDataModule):
             self._source = self._make_source()
         return LineBatchStream(self._source, self.tokenizer, self.hparams.batch_size, seed,
                                self.model_cfg.prefix_length(), self.hparams.max_text_tokens,
-                               start=start, rank=rank, world=world, num_batches=num_batches)
+                               start=start, rank=rank, world=world, num_batches=num_batches,
+                               pack_to=self.hparams.pack_to)
 
     def _rank_world(self) -> tuple[int, int]:
         t = self.trainer

@@ -1,0 +1,10 @@
+"""The batch OCR pipeline: PDFs and images in, per-page JSONL + markdown out.
+
+Modules, in the order a page goes through them: :mod:`.pages` (inputs, page ranges, rendering),
+:mod:`.layout` (text lines and blocks in reading order), :mod:`.reader` (the model: line and page
+paths), :mod:`.writers` (crash-safe JSONL/markdown/error log), :mod:`.api` (the :class:`OCR`
+class), :mod:`.jobs` (worker processes, progress) and :mod:`.commands` (``docencoder ocr``).
+:mod:`.samples` makes whitepaper-like PDFs with known text for tests and the quickstart.
+
+Nothing heavy is imported here: ``from docencoder import OCR`` loads :mod:`.api` lazily.
+"""

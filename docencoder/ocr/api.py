@@ -283,7 +283,8 @@ class OCR:
         """OCR one document into ``out_dir/<name>.jsonl`` and ``.md``, resuming what is there.
 
         Failures go to ``out_dir/errors.jsonl``. ``progress(event, n)`` is called with
-        ``("total", pages to do)`` once open and ``("page", 1)`` per finished page.
+        ``("total", pages to do)`` once open, ``("page", 1)`` per written page and
+        ``("failed", 1)`` per failed page.
         """
         out = Path(out_dir)
         writer = DocumentWriter(out, name, overwrite)
@@ -302,8 +303,10 @@ class OCR:
             else:
                 writer.write(item)
                 summary.pages_done += 1
-            if progress and (not isinstance(item, PageFailure) or item.page is not None):
+            if progress and not isinstance(item, PageFailure):
                 progress("page", 1)
+            elif progress and item.page is not None:
+                progress("failed", 1)
         writer.finish()
         summary.seconds = time.perf_counter() - t0
         return summary

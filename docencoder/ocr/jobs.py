@@ -14,7 +14,7 @@ import queue as queue_mod
 import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
     from .api import OCR, DocSummary, OCRSummary
@@ -28,6 +28,7 @@ class _Progress:
 
     def __init__(self, enabled: bool) -> None:
         self.bar = None
+        self.written = 0  # pages written so far (what an interrupted run reports)
         if enabled:
             from tqdm import tqdm
 
@@ -35,6 +36,8 @@ class _Progress:
                             desc="ocr", smoothing=0.1)
 
     def __call__(self, event: str, n: int) -> None:
+        if event == "page":
+            self.written += n
         if self.bar is None:
             return
         if event == "total":
@@ -71,6 +74,7 @@ def run_job(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path, options: d
             _run_parallel(ocr, tasks, out, options, workers, progress, summary, threads)
     except KeyboardInterrupt:
         summary.interrupted = True
+        summary.pages = max(summary.pages, progress.written)
         print("\ndocencoder ocr: interrupted; every written page is complete - run the same "
               "command again to resume", file=sys.stderr)
     finally:
@@ -86,9 +90,15 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(settings: dict[str, Any], threads: int, events: Any, counter: Any) -> None:
+    import signal
+
     import torch
 
     from .api import OCR
+
+    # Ctrl-C reaches the whole process group; the parent alone decides to stop (and terminates
+    # the workers), otherwise each worker would swallow the interrupt and take the next document.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     torch.set_num_threads(threads)
     with counter.get_lock():
@@ -142,5 +152,11 @@ def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
                     summary.failures.append(failure)
                     summary.documents_failed += 1
         drain()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except KeyboardInterrupt:
+        # Whatever a worker was writing is at worst a torn last line, repaired on the next start.
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.terminate()
+        pool.shutdown(wait=False, cancel_futures=True)
+        drain()
+        raise
+    pool.shutdown(wait=True)

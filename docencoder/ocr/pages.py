@@ -312,12 +312,29 @@ class ImageDocument(Document):
     def render(self, page: int, dpi: int) -> tuple[Image.Image, int]:
         try:
             self._img.seek(page - 1)
-            return self._img.convert("L"), self._dpi
+            return to_gray(self._img), self._dpi
         except Exception as e:
             raise PageError(f"cannot decode frame {page}: {type(e).__name__}: {e}") from e
 
     def close(self) -> None:
         self._img.close()
+
+
+def to_gray(img: Image.Image) -> Image.Image:
+    """8-bit grayscale of any PIL image: 16-bit/float scans are rescaled (a plain ``convert``
+    would clip them to white) and transparency is flattened onto white paper."""
+    import numpy as np
+
+    if img.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        a = np.asarray(img, dtype=np.float64)
+        lo, hi = float(a.min()), float(a.max())
+        scaled = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.full(a.shape, 255.0)
+        return Image.fromarray(scaled.astype(np.uint8), mode="L")
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(paper, rgba).convert("L")
+    return img.convert("L")
 
 
 def open_document(path: str | Path, max_pixels: int = MAX_PAGE_PIXELS) -> Document:

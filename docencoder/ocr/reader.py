@@ -99,7 +99,6 @@ class PagePieces:
     """What the line path keeps of one page between layout and decoding: normalised pieces."""
 
     pieces: list[list[list[Image.Image]]]  # [block][line][piece]
-    layout_seconds: float = 0.0
 
     @property
     def count(self) -> int:
@@ -169,16 +168,12 @@ class Reader:
 
     def page_pieces(self, page: Image.Image) -> PagePieces:
         """Layout + split of one page into model-sized pieces (the CPU work before decoding)."""
-        import time
-
         from docencoder.data.lines import split_line
 
-        t0 = time.perf_counter()
         g = self.cfg.geometry
         lay = self.layout(page)
-        pieces = [[split_line(crop, g.height, g.width) for crop in block]
-                  for block in lay.crops(self.layout_cfg.pad_px)]
-        return PagePieces(pieces, time.perf_counter() - t0)
+        return PagePieces([[split_line(crop, g.height, g.width) for crop in block]
+                           for block in lay.crops(self.layout_cfg.pad_px)])
 
     def read_pieces(self, pieces: Sequence[Image.Image]) -> list[str]:
         """Decode normalised line pieces in batches of similar width; texts in input order."""
