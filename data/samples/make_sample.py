@@ -1,8 +1,8 @@
 """Write the bundled sample: a 2-page, two-column whitepaper-like PDF with known text.
 
-Usage: ``python data/samples/make_sample.py`` (rewrites ``whitepaper.pdf`` and
-``whitepaper.txt`` beside this script). The PDF is deterministic (reportlab's invariant mode), so
-re-running it changes nothing in git. ``whitepaper.txt`` holds the reading-order text of each page
+Usage: ``python data/samples/make_sample.py`` (rewrites ``sample.pdf`` and
+``sample.txt`` beside this script). The PDF is deterministic (reportlab's invariant mode), so
+re-running it changes nothing in git. ``sample.txt`` holds the reading-order text of each page
 after a ``<!-- page N -->`` line, the reference the quickstart and tests compare against.
 """
 
@@ -16,8 +16,8 @@ sys.path.insert(0, str(HERE.parents[1]))  # run from a checkout without installi
 
 from docencoder.ocr.samples import make_whitepaper  # noqa: E402
 
-PDF_NAME = "whitepaper.pdf"
-TEXT_NAME = "whitepaper.txt"
+PDF_NAME = "sample.pdf"
+TEXT_NAME = "sample.txt"
 N_PAGES = 2
 
 

@@ -19,12 +19,12 @@ from .tokenizer import normalize_text
 
 
 def fit_page(img: Image.Image, height: int, width: int) -> Image.Image:
-    """Scale a page to fit ``height x width`` (aspect kept), centred on white; grayscale."""
+    """Scale a page to fit ``height x width`` (aspect kept), top-left on white; grayscale."""
     page = img.convert("L")
     s = min(height / page.height, width / page.width)
     w, h = max(1, round(page.width * s)), max(1, round(page.height * s))
     canvas = Image.new("L", (width, height), 255)
-    canvas.paste(page.resize((w, h), Image.Resampling.BICUBIC), ((width - w) // 2, (height - h) // 2))
+    canvas.paste(page.resize((w, h), Image.Resampling.BICUBIC), (0, 0))  # top-left, as the OCR page path
     return canvas
 
 

@@ -1,9 +1,11 @@
 """The Python API of the OCR pipeline; ``docencoder ocr`` is a thin layer over :class:`OCR`.
 
->>> from docencoder import OCR
->>> ocr = OCR()                                  # the model shipped in the package, on CPU
->>> pages = ocr.read("paper.pdf", pages="1-2")   # list[PageResult]
->>> summary = ocr.ocr_files(["papers/"], "out/")  # a resumable batch job
+Example::
+
+    from docencoder import OCR
+    ocr = OCR()                                    # the model shipped in the package, on CPU
+    pages = ocr.read("paper.pdf", pages="1-2")     # list[PageResult]
+    summary = ocr.ocr_files(["papers/"], "out/")   # a resumable batch job
 
 Pages stream through in windows: each page is rendered, laid out and cut into line pieces, its
 image dropped, and once a window holds ``batch_size`` pieces (or ``window_pages`` pages) all its
@@ -24,7 +26,7 @@ from PIL import Image
 
 from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_inputs,
                     open_document, output_names, parse_pages, select_pages)
-from .reader import GenerationConfig, Reader
+from .reader import GenerationConfig, ModelLoadError, Reader
 from .writers import DocumentWriter, ErrorLog, PageResult
 
 __all__ = ["OCR", "OCRError", "OCRSummary", "PageFailure", "PageResult"]
@@ -239,6 +241,8 @@ class OCR:
                 pieces = image
         except PageError as e:
             return _Pending(page, 0, time.perf_counter() - t0, failure=str(e))
+        except ModelLoadError:
+            raise  # a configuration error, not a bad page: every page would fail the same way
         except Exception as e:  # noqa: BLE001 - a bad page must not stop the document
             return _Pending(page, 0, time.perf_counter() - t0,
                             failure=f"cannot read page: {type(e).__name__}: {e}")
