@@ -253,3 +253,13 @@ def test_mapping_reports_missing_keys(tmp_path, tiny_line_model):
     save_file({"blocks.0.norm1.weight": torch.ones(3)}, str(tmp_path / "bad.safetensors"))
     with pytest.raises(ValueError, match="missing keys"):
         load_part_weights(tiny_line_model, "sam", tmp_path / "bad.safetensors")
+
+
+def test_half_precision_file_loads_as_float32(tiny_line_model, tmp_path):
+    model = tiny_line_model.eval()
+    save_pretrained(model, tmp_path, dtype=torch.float16)
+    again = load_pretrained(tmp_path)
+    w = again.decoder.model.embed_tokens.weight
+    assert w.dtype == torch.float32
+    assert torch.equal(w, model.decoder.model.embed_tokens.weight.half().float())
+    assert again.decoder.lm_head.weight.data_ptr() == w.data_ptr()  # still tied

@@ -8,9 +8,10 @@ load from local files only, each through a named key-mapping function followed b
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Optional
 
 import torch
 from safetensors.torch import load_file, load_model, save_model
@@ -23,10 +24,18 @@ WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "config.json"
 
 
-def save_pretrained(model: DocEncoder, directory: str | Path) -> Path:
-    """Write ``model.safetensors`` + ``config.json`` to ``directory`` (created if needed)."""
+def save_pretrained(model: DocEncoder, directory: str | Path,
+                    dtype: Optional[torch.dtype] = None) -> Path:
+    """Write ``model.safetensors`` + ``config.json`` to ``directory`` (created if needed).
+
+    Args:
+        dtype: store floating-point weights in this dtype (e.g. ``torch.float16`` halves the
+            shipped file); loading casts them back to the model's dtype.
+    """
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
+    if dtype is not None:
+        model = copy.deepcopy(model).to(dtype)
     save_model(model, str(d / WEIGHTS_NAME))  # handles the tied embedding/lm_head weights
     (d / CONFIG_NAME).write_text(json.dumps(model.cfg.to_dict(), indent=2) + "\n")
     return d
@@ -48,7 +57,7 @@ def load_pretrained(directory: str | Path, map_location: str | torch.device = "c
         raise FileNotFoundError(f"no {WEIGHTS_NAME} in {directory}")
     model = DocEncoder(cfg)
     # safetensors' load_model restores tied weights that save_model stored once, strictly.
-    missing, unexpected = load_model(model, str(path), strict=True, device=str(map_location))
+    load_model(model, str(path), strict=True, device=str(map_location))
     return model.eval()
 
 

@@ -7,7 +7,7 @@ import argparse
 
 def _export(args: argparse.Namespace) -> int:
     from .export import export_checkpoint
-    out = export_checkpoint(args.checkpoint, args.output)
+    out = export_checkpoint(args.checkpoint, args.output, half=args.half)
     print(f"exported {args.checkpoint} -> {out}")
     return 0
 
@@ -31,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a training checkpoint to a model directory")
     p.add_argument("checkpoint", help="Lightning .ckpt file")
     p.add_argument("-o", "--output", required=True, help="output model directory")
+    p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.set_defaults(func=_export)
 
 
