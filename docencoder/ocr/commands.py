@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     p.add_argument("--workers", type=int, default=1,
                    help="processes to split documents over; each loads the model (default 1)")
+    p.add_argument("--devices", type=int, default=None, metavar="N",
+                   help="GPUs to split documents over: one worker process per device, worker i "
+                        "on cuda:i (needs --device cuda or auto with CUDA present)")
     p.add_argument("--threads", type=int, default=None,
                    help="torch threads per process (default: cores / workers)")
     p.add_argument("--overwrite", action="store_true",
@@ -60,11 +63,18 @@ def run(args: argparse.Namespace) -> int:
         return _usage("--dpi, --batch-size and --workers must be positive")
     try:
         parse_pages(args.pages)
-        resolve_device(args.device)
+        device = resolve_device(args.device)
         if args.text_layer != "only":
             check_model_dir(args.model)
     except (ValueError, ModelLoadError) as e:
         return _usage(str(e))
+    if args.devices is not None:
+        if args.devices < 1:
+            return _usage("--devices must be positive")
+        if not device.startswith("cuda"):
+            return _usage(f"--devices {args.devices} splits work over GPUs, but the device is "
+                          f"{device!r}; on CPU use --workers")
+        args.workers = max(args.workers, args.devices)
     if args.threads is not None:
         if args.threads < 1:
             return _usage("--threads must be positive")
