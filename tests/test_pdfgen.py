@@ -98,3 +98,17 @@ def test_generator_stream_and_shards(tmp_path):
                             cfg=PdfGenConfig(pages=(1, 1), dpi=(100, 100)))
     assert again["skipped_documents"] == 2
     assert read_manifest(tmp_path)["total_samples"] == counts["page"] + counts["line"]
+
+
+def test_document_samples_paragraph_blocks():
+    doc = generate_pdf(PARAS, seed=5, cfg=PdfGenConfig(pages=(1, 1), dpi=(150, 150)))
+    samples = document_samples(doc, kinds=("page", "block"))
+    page = next(s for s in samples if s.kind == "page")
+    blocks = [s for s in samples if s.kind == "block"]
+    assert len(blocks) >= 3
+    page_blocks = page.text.split("\n\n")
+    for s in blocks:
+        assert s.text in page_blocks  # a whole block of the page text, lines joined by newlines
+        a = np.asarray(s.image)
+        assert a.min() < 128 and s.image.height > 10
+    assert sum(len(s.text.splitlines()) for s in blocks) >= 0.5 * len(page.text.splitlines())

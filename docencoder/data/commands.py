@@ -53,7 +53,7 @@ def register_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dpi", type=int, default=150, help="render resolution (default 150)")
     p.add_argument("--max-pages", type=int, default=None, metavar="N",
                    help="read at most the first N pages of each PDF")
-    p.add_argument("--kinds", default="page,line", help="sample kinds to write (default page,line)")
+    p.add_argument("--kinds", default="page,line", help="sample kinds to write: page, block, line (default page,line)")
     p.add_argument("--shard-samples", type=int, default=2000, help="samples per shard (default 2000)")
     p.set_defaults(func=_from_pdfs)
 
@@ -66,7 +66,7 @@ def register_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="document i uses seed + i (default 0)")
     p.add_argument("--min-pages", type=int, default=1, help="pages per document, low (default 1)")
     p.add_argument("--max-pages", type=int, default=2, help="pages per document, high (default 2)")
-    p.add_argument("--kinds", default="page,line", help="sample kinds to write (default page,line)")
+    p.add_argument("--kinds", default="page,line", help="sample kinds to write: page, block, line (default page,line)")
     p.set_defaults(func=_synth_pdf)
 
 

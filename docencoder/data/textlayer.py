@@ -164,21 +164,28 @@ class PageLayout:
         return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
-def layout_text(lines: Sequence[TextLine]) -> str:
-    """Join lines into page text; a wide vertical gap or a column jump starts a new block."""
-    parts: list[str] = []
+def group_blocks(lines: Sequence[TextLine]) -> list[list[TextLine]]:
+    """Lines (with text) grouped into blocks: a wide vertical gap or a column jump starts one."""
+    blocks: list[list[TextLine]] = []
     prev: Optional[TextLine] = None
     for line in lines:
-        text = line.text
-        if not text:
+        if not line.text:
             continue
         if prev is not None:
             h = max(prev.height, line.height, 1e-3)
             gap = prev.bbox[1] - line.bbox[3]  # > 0 when the new line is below the previous
-            parts.append("\n\n" if gap > BLOCK_GAP * h or gap < -2 * h else "\n")
-        parts.append(text)
+            if gap > BLOCK_GAP * h or gap < -2 * h:
+                blocks.append([])
+        else:
+            blocks.append([])
+        blocks[-1].append(line)
         prev = line
-    return "".join(parts)
+    return blocks
+
+
+def layout_text(lines: Sequence[TextLine]) -> str:
+    """Join lines into page text: lines by newlines, blocks (:func:`group_blocks`) by blank lines."""
+    return "\n\n".join("\n".join(line.text for line in block) for block in group_blocks(lines))
 
 
 def _normalize_char(ch: str) -> str:
@@ -411,6 +418,34 @@ def _overlaps(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def block_crops(layout: PageLayout, image) -> Iterator[tuple[object, str, tuple[int, int, int, int]]]:
+    """Crops of paragraph blocks (:func:`group_blocks`) with their text, lines joined by newlines.
+
+    A block is kept only when all its lines are clean (no unmapped glyphs) and its box, with a
+    white margin, touches no line of another block (so a crop never shows text its label lacks).
+
+    Yields:
+        (grayscale crop, block text, (left, top, right, bottom) pixel box)
+    """
+    size = image.size
+    blocks = group_blocks(layout.lines)
+    boxes = [[layout.to_pixels(line.bbox, size) for line in block] for block in blocks]
+    for i, (block, lboxes) in enumerate(zip(blocks, boxes)):
+        text = "\n".join(line.text for line in block)
+        if REPLACEMENT in text or not any(c.isalnum() for c in text):
+            continue
+        h = max(1.0, min(b[3] - b[1] for b in lboxes))
+        box = (min(b[0] for b in lboxes) - LINE_MARGIN_X * h, min(b[1] for b in lboxes) - LINE_MARGIN_Y * h,
+               max(b[2] for b in lboxes) + LINE_MARGIN_X * h, max(b[3] for b in lboxes) + LINE_MARGIN_Y * h)
+        others = [b for j, bs in enumerate(boxes) if j != i for b in bs]
+        if any(_overlaps(box, o) for o in others):
+            continue
+        px = (max(0, int(box[0])), max(0, int(box[1])), min(size[0], int(box[2] + 0.999)),
+              min(size[1], int(box[3] + 0.999)))
+        if px[2] - px[0] >= 2 and px[3] - px[1] >= 2:
+            yield image.crop(px), text, px
+
+
 def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tuple[int, int, int, int]]]:
     """Loose crops of the page image around each clean text line.
 
@@ -504,6 +539,10 @@ def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "
                 base = {"page": layout.index, "dpi": dpi}
                 if "page" in kinds and ok:
                     result.samples.append(("page", image, layout.text, {**base, "kind": "page"}))
+                if "block" in kinds:
+                    for n, (crop, text, box) in enumerate(block_crops(layout, image)):
+                        result.samples.append(("block", crop, text, {
+                            **base, "kind": "block", "block": n, "box": list(box)}))
                 if "line" in kinds:
                     for n, (crop, line, box) in enumerate(line_crops(layout, image)):
                         result.samples.append(("line", crop, line.text, {
