@@ -14,7 +14,6 @@ from docencoder.data.tokenizer import load_tokenizer
 from docencoder.model import DocEncoder, get_config
 
 from .bench import peak_matmul_flops
-from .module import warmup_cosine  # noqa: F401  (same schedule module as training)
 
 
 def bench_training(config: str, batch_size: int, steps: int) -> None:
