@@ -13,7 +13,7 @@ from docencoder.model.sam import Block, window_partition, window_unpartition
 from docencoder.model.weights import load_part_weights
 
 CPU_CONFIGS = [n for n in config_names() if n != "deepseek-scale"]
-EXPECTED_TOKENS = {"line": 16, "line-tiny": 16, "tiny": 64, "small": 100, "base": 256, "large": 400,
+EXPECTED_TOKENS = {"line": 16, "line-v1": 16, "line-tiny": 16, "tiny": 64, "small": 100, "base": 256, "large": 400,
                    "gundam": 256, "deepseek-scale": 256}
 
 
@@ -177,14 +177,48 @@ def test_training_step_on_4096_tokens(tokenizer):
 
 
 @pytest.mark.parametrize("bad, match", [
-    (lambda c: torch.rand(1, 1, 32, 512), r"\(B>=1, 3, 32, 512\)"),
-    (lambda c: torch.rand(1, 3, 32, 256), r"\(B>=1, 3, 32, 512\)"),
+    (lambda c: torch.rand(1, 1, 32, 512), r"\(B>=1, 3, 32, W<=512"),
+    (lambda c: torch.rand(1, 3, 32, 100), r"W<=512, a multiple of 32"),
+    (lambda c: torch.rand(1, 3, 32, 544), r"W<=512, a multiple of 32"),
+    (lambda c: torch.rand(1, 3, 16, 256), r"\(B>=1, 3, 32, W<=512"),
     (lambda c: torch.rand(0, 3, 32, 512), "empty batch"),
     (lambda c: torch.rand(3, 32, 512), "4-D tensor"),
 ])
 def test_bad_input_names_expected_shape(tiny_line_model, bad, match):
     with pytest.raises(ValueError, match=match):
         tiny_line_model.encode_image(bad(tiny_line_model.cfg))
+
+
+def test_fixed_width_model_refuses_narrow_input():
+    model = DocEncoder(get_config("line-v1"))
+    with pytest.raises(ValueError, match=r"\(B>=1, 3, 32, 512\)"):
+        model.encode_image(torch.rand(1, 3, 32, 256))
+
+
+@pytest.mark.parametrize("width", [32, 64, 160, 480, 512])
+def test_dynamic_width_prefix_training_and_generation(tiny_line_model, width):
+    model = tiny_line_model
+    cfg = model.cfg
+    x = torch.rand(2, 3, 32, width) * 2 - 1
+    vision = model.encode_image(x)
+    assert vision.shape[1] == cfg.prefix_length(width=width) == width // 32 + 2  # tokens + newline + sep
+    P = cfg.prefix_length(width=width)
+    ids = torch.cat([torch.full((2, P), cfg.tokens.image_id), torch.tensor([[5, 30, 31, 2]] * 2)], 1)
+    out = model(x, ids)
+    assert torch.isfinite(out.loss) and out.n_targets.item() == 6
+    assert model.generate(x, [5], max_new_tokens=3).shape[0] == 2
+
+
+def test_narrow_input_sees_the_left_part_of_the_position_tables():
+    from docencoder.model.clip import resize_clip_pos
+    from docencoder.model.sam import resize_pos_embed_2d
+
+    pos = torch.randn(1, 4, 64, 8)
+    assert torch.equal(resize_pos_embed_2d(pos, (4, 20), crop=True), pos[:, :, :20])
+    assert not torch.equal(resize_pos_embed_2d(pos, (4, 20)), pos[:, :, :20])  # resized otherwise
+    assert resize_pos_embed_2d(pos, (4, 80), crop=True).shape == (1, 4, 80, 8)  # larger: resized
+    table = torch.randn(1 + 16, 8)
+    assert torch.equal(resize_clip_pos(table, (1, 16), (1, 5), crop=True), table[:6])
 
 
 def test_save_load_reproduces_outputs(tiny_line_model, tmp_path):

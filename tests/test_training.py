@@ -16,7 +16,7 @@ from docencoder.data.datamodule import LineDataModule
 from docencoder.model import load_pretrained
 from docencoder.training.callbacks import state_digest
 from docencoder.training.export import export_checkpoint
-from docencoder.training.module import DocEncoderModule, warmup_cosine
+from docencoder.training.module import DocEncoderModule, copy_parts, lr_factor, warmup_cosine
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted(p for p in (ROOT / "configs").glob("*.yaml"))
@@ -35,6 +35,31 @@ def test_warmup_cosine_schedule():
     assert warmup_cosine(55, 10, 100, 0.1) == pytest.approx(0.55)
     assert warmup_cosine(100, 10, 100, 0.1) == pytest.approx(0.1)
     assert warmup_cosine(500, 10, 100, 0.1) == pytest.approx(0.1)
+
+
+def test_warm_start_schedule_rewarms_then_continues_the_cosine():
+    assert lr_factor(7, 10, 1000, 0.1) == warmup_cosine(7, 10, 1000, 0.1)  # no offset: unchanged
+    assert lr_factor(0, 10, 1000, 0.1, offset=500) == pytest.approx(0.1 * warmup_cosine(500, 0, 1000, 0.1))
+    assert lr_factor(9, 10, 1000, 0.1, offset=500) == pytest.approx(warmup_cosine(509, 0, 1000, 0.1))
+    assert lr_factor(100, 10, 1000, 0.1, offset=500) == pytest.approx(warmup_cosine(600, 0, 1000, 0.1))
+    assert lr_factor(600, 10, 1000, 0.1, offset=500) == pytest.approx(0.1)
+
+
+def test_init_parts_copies_only_the_named_parts(tmp_path):
+    from docencoder.model import save_pretrained
+
+    src = DocEncoderModule(config="line-tiny")
+    save_pretrained(src.model, tmp_path / "src")
+    torch.manual_seed(123)
+    dst = DocEncoderModule(config="line-tiny", init_from=str(tmp_path / "src"),
+                           init_parts=["clip", "decoder"])
+    same = lambda part: all(torch.equal(a, b) for a, b in zip(
+        getattr(src.model, part).state_dict().values(), getattr(dst.model, part).state_dict().values()))
+    assert same("clip") and same("decoder") and not same("sam") and not same("projector")
+    with pytest.raises(ValueError, match="does not match"):
+        copy_parts(DocEncoderModule(config="line-v1").model, dst.model, ["sam"])
+    with pytest.raises(ValueError, match="needs init_from"):
+        DocEncoderModule(config="line-tiny", init_parts=["clip"])
 
 
 def test_param_groups_decay_freeze_and_multipliers():

@@ -300,9 +300,14 @@ class LineGenerator:
             n += len(w) + 1
         return " ".join(out)[:max(max_chars, 1)]
 
-    def sample(self, rng: random.Random) -> tuple[Image.Image, str]:
-        """One `(normalised line image, text)` pair."""
+    def sample(self, rng: random.Random, width: int | None = None) -> tuple[Image.Image, str]:
+        """One `(normalised line image, text)` pair, ``height x width`` (default: the config's).
+
+        The text is drawn to fill about ``width`` (a quarter of lines are shorter, as line ends
+        are), so narrow batches of the dynamic-width model hold narrow lines, not clipped ones.
+        """
         c = self.cfg
+        width = width or c.width
         kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
         style = rng.choice(c.styles)
         font = rng.choice([f for f in self.fonts if f.kind == kind and f.style == style]
@@ -312,14 +317,14 @@ class LineGenerator:
         # How many characters fit: the ink box is about 1.1 em high plus margins -> scale.
         scale = c.height / (1.1 * px * (1 + 2 * MARGIN))
         avg_char = pil_font.getlength("the quick brown fox jumps over a lazy dog") / 41
-        max_chars = max(1, int((c.width / scale - 2 * MARGIN * px) / avg_char * 1.05))
+        max_chars = max(1, int((width / scale - 2 * MARGIN * px) / avg_char * 1.05))
         text = normalize_text(self._text(rng, max_chars)).strip()
         while True:
             img = self._render(text, pil_font, px)
             if rng.random() < c.degrade_prob:
                 img = degrade(img, rng, strength=rng.uniform(0.3, 1.0))
             try:
-                return normalize_line(img, c.height, c.width), text
+                return normalize_line(img, c.height, width), text
             except ValueError:  # wider than estimated: drop the last word
                 cut = text.rfind(" ")
                 text = text[:cut] if cut > 0 else text[: max(1, len(text) // 2)]

@@ -16,13 +16,21 @@ from torch import nn
 from .config import ClipConfig
 
 
-def resize_clip_pos(pos: torch.Tensor, grid: tuple[int, int], size: tuple[int, int]) -> torch.Tensor:
-    """Resize a CLIP position table `(1 + gh*gw, D)` (class first) to `(1 + h*w, D)` for ``size``."""
+def resize_clip_pos(pos: torch.Tensor, grid: tuple[int, int], size: tuple[int, int],
+                    crop: bool = False) -> torch.Tensor:
+    """Fit a CLIP position table `(1 + gh*gw, D)` (class first) to `(1 + h*w, D)` for ``size``.
+
+    ``crop`` takes the top-left ``h x w`` corner of the grid when it fits (see
+    ``ClipConfig.crop_pos``); otherwise the grid is resized bicubically.
+    """
     if tuple(grid) == tuple(size):
         return pos
     cls, patch = pos[:1], pos[1:]
     gh, gw = grid
     D = pos.shape[-1]
+    if crop and size[0] <= gh and size[1] <= gw:
+        patch = patch.reshape(gh, gw, D)[:size[0], :size[1]].reshape(size[0] * size[1], D)  # (h*w, D)
+        return torch.cat([cls, patch], dim=0)  # (1 + h*w, D)
     patch = patch.reshape(1, gh, gw, D).permute(0, 3, 1, 2)  # (1, D, gh, gw)
     patch = F.interpolate(patch, size=size, mode="bicubic", align_corners=False)  # (1, D, h, w)
     patch = patch.permute(0, 2, 3, 1).reshape(size[0] * size[1], D)  # (h*w, D)
@@ -48,6 +56,7 @@ class ClipEncoder(nn.Module):
         x = x.flatten(2).transpose(1, 2)  # (B, h*w, D)
         cls = self.class_embedding.to(x.dtype).expand(B, 1, D)  # (B, 1, D)
         x = torch.cat([cls, x], dim=1)  # (B, 1 + h*w, D)
-        x = x + resize_clip_pos(self.positional_embedding, self.cfg.pos_grid, (h, w)).to(x.dtype)
+        x = x + resize_clip_pos(self.positional_embedding, self.cfg.pos_grid, (h, w),
+                                self.cfg.crop_pos).to(x.dtype)
         x = self.transformer(self.ln_pre(x))  # (B, 1 + h*w, D)
         return x[:, 1:]  # (B, h*w, D)

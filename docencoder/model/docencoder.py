@@ -89,14 +89,17 @@ class DocEncoder(nn.Module):
     def check_pixels(self, pixel_values: torch.Tensor, tiles: Optional[torch.Tensor] = None) -> None:
         """Raise ``ValueError`` naming the expected shape when the input does not fit the geometry."""
         g = self.cfg.geometry
-        want = f"(B>=1, 3, {g.height}, {g.width})"
+        unit = self.cfg.width_unit
+        width = f"W<={g.width}, a multiple of {unit}" if g.dynamic_width else str(g.width)
+        want = f"(B>=1, 3, {g.height}, {width})"
         if not isinstance(pixel_values, torch.Tensor) or pixel_values.ndim != 4:
             raise ValueError(f"pixel_values must be a 4-D tensor {want}, got "
                              f"{tuple(getattr(pixel_values, 'shape', ()))}")
         B, C, H, W = pixel_values.shape
         if B == 0:
             raise ValueError(f"empty batch: pixel_values must be {want}, got {tuple(pixel_values.shape)}")
-        if C != 3 or (H, W) != (g.height, g.width):
+        fits = (W == g.width) or (g.dynamic_width and 0 < W <= g.width and W % unit == 0)
+        if C != 3 or H != g.height or not fits:
             raise ValueError(f"config {self.cfg.name!r} expects pixel_values {want}, got "
                              f"{tuple(pixel_values.shape)}")
         if tiles is not None:

@@ -91,10 +91,17 @@ class Block(nn.Module):
         return x
 
 
-def resize_pos_embed_2d(pos: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Bicubically resize a `(1, h, w, C)` position embedding to `(1, *size, C)` when they differ."""
+def resize_pos_embed_2d(pos: torch.Tensor, size: tuple[int, int], crop: bool = False) -> torch.Tensor:
+    """Fit a `(1, h, w, C)` position embedding to `(1, *size, C)` when they differ.
+
+    ``crop`` takes the top-left corner when ``size`` fits inside the table (dynamic-width line
+    crops: the left part of a line keeps the positions it has in a full-width crop); otherwise
+    the table is resized bicubically.
+    """
     if tuple(pos.shape[1:3]) == tuple(size):
         return pos
+    if crop and size[0] <= pos.shape[1] and size[1] <= pos.shape[2]:
+        return pos[:, :size[0], :size[1]]  # (1, h', w', C)
     resized = F.interpolate(pos.permute(0, 3, 1, 2), size=size, mode="bicubic",
                             align_corners=False)  # (1, C, H, W)
     return resized.permute(0, 2, 3, 1)  # (1, H, W, C)
@@ -128,7 +135,7 @@ class SamEncoder(nn.Module):
         """`(B, 3, H, W)` -> `(B, neck_dim, H/p, W/p)`."""
         x = self.patch_embed.proj(pixels)  # (B, dim, h, w)
         x = x.permute(0, 2, 3, 1)  # (B, h, w, dim)
-        x = x + resize_pos_embed_2d(self.pos_embed, x.shape[1:3])
+        x = x + resize_pos_embed_2d(self.pos_embed, x.shape[1:3], self.cfg.crop_pos)
         for blk in self.blocks:
             if self.grad_checkpointing and self.training:
                 x = checkpoint(blk, x, use_reentrant=False)

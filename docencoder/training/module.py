@@ -24,6 +24,24 @@ from docencoder.model.docencoder import DocEncoder
 from docencoder.model.weights import load_part_weights, load_pretrained
 
 PARTS = ("sam", "compressor", "clip", "projector", "decoder")
+#: metric prefix of each validation loader (the data module's order)
+VAL_PREFIXES = ("val", "val_real")
+
+
+def copy_parts(src: DocEncoder, dst: DocEncoder, parts: list[str]) -> None:
+    """Copy the weights of some parts from one model into another (strict: shapes must match).
+
+    Raises:
+        ValueError: an unknown part, or a part whose parameters differ in name or shape.
+    """
+    for part in parts:
+        if part not in PARTS:
+            raise ValueError(f"cannot copy {part!r}; parts are {PARTS}")
+        a, b = getattr(src, part).state_dict(), getattr(dst, part).state_dict()
+        bad = sorted(k for k in set(a) | set(b) if k not in a or k not in b or a[k].shape != b[k].shape)
+        if bad:
+            raise ValueError(f"part {part!r} does not match between the models: {bad[:5]}")
+        getattr(dst, part).load_state_dict(a, strict=True)
 
 
 def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float) -> float:
@@ -32,6 +50,15 @@ def warmup_cosine(step: int, warmup: int, total: int, min_ratio: float) -> float
         return (step + 1) / max(1, warmup)
     progress = min(1.0, (step - warmup) / max(1, total - warmup))
     return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+def lr_factor(step: int, warmup: int, total: int, min_ratio: float, offset: int = 0) -> float:
+    """The schedule of a run: :func:`warmup_cosine`, or for a warm start at step ``offset`` of
+    its parent (fresh optimizer moments) a linear re-warm-up over ``warmup`` steps to the
+    parent's cosine at ``step + offset``."""
+    if not offset:
+        return warmup_cosine(step, warmup, total, min_ratio)
+    return warmup_cosine(step + offset, 0, total, min_ratio) * min(1.0, (step + 1) / max(1, warmup))
 
 
 class DocEncoderModule(L.LightningModule):
@@ -47,6 +74,11 @@ class DocEncoderModule(L.LightningModule):
         freeze: parts whose weights stay fixed, e.g. ``["sam", "compressor"]`` (stage 2).
         gradient_checkpointing: recompute activations in backward (memory for compute).
         init_from: a docencoder model directory (safetensors + config) to start from (fine-tuning).
+        init_parts: with ``init_from``, build ``config`` fresh and take only these parts from it
+            (e.g. ``[compressor, clip, projector, decoder]`` when the SAM stage changed shape).
+        schedule_offset: steps added to the learning-rate schedule's step. A run warm-started
+            from a model exported at step S (``init_from``, fresh optimizer) continues the cosine
+            from S with ``schedule_offset: S`` (and a short ``warmup_steps`` for the new moments).
         sam_weights / clip_weights / decoder_weights: local pretrained parts (timm SAM,
             open_clip ViT, transformers causal LM), loaded through strict key maps.
         val_generate_batches: validation batches that are also read by greedy generation.
@@ -58,18 +90,23 @@ class DocEncoderModule(L.LightningModule):
                  warmup_steps: int = 500, min_lr_ratio: float = 0.05,
                  lr_mult: Optional[dict[str, float]] = None, freeze: Optional[list[str]] = None,
                  gradient_checkpointing: bool = False, init_from: Optional[str] = None,
+                 init_parts: Optional[list[str]] = None, schedule_offset: int = 0,
                  sam_weights: Optional[str] = None, clip_weights: Optional[str] = None,
                  decoder_weights: Optional[str] = None, val_generate_batches: int = 2,
                  max_new_tokens: int = 48) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.tokenizer = load_tokenizer(tokenizer_path)
-        if init_from:
+        if init_from and not init_parts:
             self.model = load_pretrained(init_from).train()
         else:
             cfg = get_config(config, vocab_size=self.tokenizer.vocab_size,
                              tokens=self.tokenizer.token_config())
             self.model = DocEncoder(cfg)
+            if init_parts:
+                if not init_from:
+                    raise ValueError("init_parts needs init_from (the model to take them from)")
+                copy_parts(load_pretrained(init_from), self.model, init_parts)
         for part, path in (("sam", sam_weights), ("clip", clip_weights), ("decoder", decoder_weights)):
             if path:
                 load_part_weights(self.model, part, path)
@@ -79,8 +116,10 @@ class DocEncoderModule(L.LightningModule):
             getattr(self.model, part).requires_grad_(False)
         if gradient_checkpointing:
             self.model.set_gradient_checkpointing(True)
-        self.val_cer, self.val_wer = CharErrorRate(), WordErrorRate()
-        self.val_ned = MeanMetric()
+        # one set of reading metrics per validation loader: val/* (held-out mix), val_real/*
+        self.val_metrics = torch.nn.ModuleList(
+            torch.nn.ModuleDict({"cer": CharErrorRate(), "wer": WordErrorRate(), "ned": MeanMetric()})
+            for _ in VAL_PREFIXES)
 
     # ---------------------------------------------------------------- steps
     def _step(self, batch: Batch, stage: str) -> torch.Tensor:
@@ -94,25 +133,32 @@ class DocEncoderModule(L.LightningModule):
         self.log("lr", self.optimizers().param_groups[0]["lr"], prog_bar=True, batch_size=len(batch))
         return loss
 
-    def validation_step(self, batch: Batch, batch_idx: int) -> None:
-        self._step(batch, "val")
+    def validation_step(self, batch: Batch, batch_idx: int, dataloader_idx: int = 0) -> None:
+        prefix = VAL_PREFIXES[dataloader_idx]
+        out = self.model(**batch.model_inputs())
+        self.log(f"{prefix}/loss", out.loss, prog_bar=prefix == "val", batch_size=len(batch),
+                 sync_dist=True, add_dataloader_idx=False)
         if batch_idx < self.hparams.val_generate_batches:
             preds = self.read(batch.pixel_values)
-            self.val_cer.update(preds, batch.texts)
-            self.val_wer.update(preds, batch.texts)
+            m = self.val_metrics[dataloader_idx]
+            m["cer"].update(preds, batch.texts)
+            m["wer"].update(preds, batch.texts)
             for p, t in zip(preds, batch.texts):
-                self.val_ned.update(Levenshtein.normalized_distance(p, t))
+                m["ned"].update(Levenshtein.normalized_distance(p, t))
             if batch_idx == 0:
-                self.print(f"[step {self.global_step}] read: {preds[0]!r} | truth: {batch.texts[0]!r}")
+                self.print(f"[step {self.global_step}] {prefix} read: {preds[0]!r} | truth: {batch.texts[0]!r}")
 
     def on_validation_epoch_end(self) -> None:
-        loss = self.trainer.callback_metrics.get("val/loss")
-        if loss is not None:
-            self.log("val/perplexity", torch.exp(loss.detach().float()), sync_dist=True)
-        if self.val_cer.update_count:  # type: ignore[attr-defined]
-            self.log_dict({"val/cer": self.val_cer.compute(), "val/wer": self.val_wer.compute(),
-                           "val/ned": self.val_ned.compute()}, prog_bar=True, sync_dist=True)
-        self.val_cer.reset(), self.val_wer.reset(), self.val_ned.reset()
+        for prefix, m in zip(VAL_PREFIXES, self.val_metrics):
+            loss = self.trainer.callback_metrics.get(f"{prefix}/loss")
+            if loss is not None:
+                self.log(f"{prefix}/perplexity", torch.exp(loss.detach().float()), sync_dist=True)
+            if m["cer"].update_count:  # type: ignore[attr-defined]
+                self.log_dict({f"{prefix}/cer": m["cer"].compute(), f"{prefix}/wer": m["wer"].compute(),
+                               f"{prefix}/ned": m["ned"].compute()}, prog_bar=prefix == "val",
+                              sync_dist=True)
+            for metric in m.values():
+                metric.reset()
 
     def test_step(self, batch: Batch, batch_idx: int) -> None:
         self._step(batch, "test")
@@ -155,6 +201,7 @@ class DocEncoderModule(L.LightningModule):
                                 betas=tuple(self.hparams.betas))
         total = self.trainer.max_steps if self.trainer.max_steps > 0 else int(
             self.trainer.estimated_stepping_batches)
-        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(
-            s, self.hparams.warmup_steps, total, self.hparams.min_lr_ratio))
+        hp = self.hparams
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
+            s, hp.warmup_steps, total, hp.min_lr_ratio, hp.schedule_offset))
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}

@@ -1,0 +1,53 @@
+"""The line batch stream of dynamic-width models: one width per batch, prefixes that match it,
+batches that are a pure function of (seed, b)."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from docencoder.data.datamodule import LineBatchStream, full_width, mixed_widths
+from docencoder.data.lines import LineGenerator, LineGeneratorConfig, ink_box
+from docencoder.model import get_config
+
+
+def _stream(tokenizer, widths, seed=0):
+    cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
+    corpus = ["the quick brown fox jumps over the lazy dog and keeps on running far away"] * 4
+    gen = LineGenerator(corpus, LineGeneratorConfig(degrade_prob=0.0))
+    return cfg, LineBatchStream(gen.sample, tokenizer, 3, seed, lambda w: cfg.prefix_length(width=w),
+                                48, widths=widths, full=512)
+
+
+def test_mixed_widths_are_units_and_half_full():
+    draw = mixed_widths(512, 32)
+    ws = [draw(random.Random(i)) for i in range(400)]
+    assert all(w % 32 == 0 and 64 <= w <= 512 for w in ws)
+    assert 0.4 < ws.count(512) / len(ws) < 0.6
+    assert len(set(ws)) > 10
+    assert {full_width(512)(random.Random(i)) for i in range(20)} == {512}
+
+
+def test_batches_have_one_width_matching_prefix_and_are_deterministic(tokenizer):
+    cfg, stream = _stream(tokenizer, mixed_widths(512, 32))
+    seen = set()
+    for b in range(12):
+        batch = stream.batch(b)
+        W = batch.pixel_values.shape[-1]
+        seen.add(W)
+        slots = (batch.input_ids == cfg.tokens.image_id).sum(1)
+        assert torch.all(slots == cfg.prefix_length(width=W))
+        again = stream.batch(b)
+        assert torch.equal(batch.pixel_values, again.pixel_values) and batch.texts == again.texts
+    assert len(seen) > 2  # widths vary between batches
+
+
+def test_narrow_lines_are_filled_not_clipped(tokenizer):
+    gen = LineGenerator(["alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu"] * 3,
+                        LineGeneratorConfig(degrade_prob=0.0))
+    for seed in range(6):
+        img, text = gen.sample(random.Random(seed), 128)
+        assert img.size == (128, 32) and text
+        box = ink_box(__import__("numpy").asarray(img))
+        assert box is not None and box[3] < 128
