@@ -51,3 +51,36 @@ def test_narrow_lines_are_filled_not_clipped(tokenizer):
         assert img.size == (128, 32) and text
         box = ink_box(__import__("numpy").asarray(img))
         assert box is not None and box[3] < 128
+
+
+def test_fonts_know_their_glyphs():
+    from docencoder.data.fonts import available_fonts
+
+    fonts = available_fonts()
+    assert all(f.covers("Hello, world 123") for f in fonts)
+    assert not all(f.covers("ω≈∑") for f in fonts)  # some faces lack Greek and math: detected
+    assert any(f.covers("ω") for f in fonts)
+
+
+def test_every_drawn_character_has_a_glyph_and_mixed_lines_render(tokenizer):
+    import numpy as np
+
+    from docencoder.data.lines import code_snippet, synthetic_snippet
+
+    corpus = ["alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi"] * 3
+    gen = LineGenerator(corpus, LineGeneratorConfig(degrade_prob=0.0, synthetic_prob=0.5,
+                                                    mixed_prob=1.0, code_prob=1.0))
+    for seed in range(40):
+        img, text = gen.sample(random.Random(seed), 512)
+        assert text and img.size == (512, 32)
+        assert (np.asarray(img) < 128).any()  # ink drawn
+    assert "(" in code_snippet(random.Random(0)) or "<" in code_snippet(random.Random(0))
+    assert synthetic_snippet(random.Random(3))
+
+
+def test_a_flat_glyph_wider_than_a_narrow_piece_still_gives_a_line():
+    gen = LineGenerator(["—"] * 3, LineGeneratorConfig(degrade_prob=0.0, synthetic_prob=0.0,
+                                                         mixed_prob=0.0))
+    for seed in range(5):  # used to loop forever: one char can't be shortened
+        img, text = gen.sample(random.Random(seed), 32)
+        assert img.size == (32, 32) and text == "—"

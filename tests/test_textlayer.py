@@ -170,3 +170,69 @@ def test_unmapped_glyph_pages_keep_their_clean_lines():
     assert not result.ok and "unmapped" in result.reason
     kinds = [k for k, *_ in result.samples]
     assert "page" not in kinds and kinds.count("line") == 5
+
+
+def test_line_crops_show_only_their_own_line():
+    """Tightly set lines: a crop must not keep a row of the next line's ascenders (or the
+    previous line's descenders), which would also shrink the text when normalised."""
+    import numpy as np
+
+    from docencoder.data.textlayer import line_crops, render_pages
+
+    font = _font()
+    texts = ["Hgjpqy Tall (Brackets) [j]", "Äyjgq Hlk (curly) [bar]", "gypsy Quj ÅÉ jump"]
+
+    def draw(c, only=None):
+        for k, text in enumerate(texts):
+            if only is None or only == k:
+                c.setFont(font, 10)
+                c.drawString(72, 700 - 11.8 * k, text)  # leading barely above the loose boxes
+        c.showPage()
+
+    def pages(c):
+        draw(c)
+        for k in range(len(texts)):
+            draw(c, only=k)
+
+    pdf = _pdf(pages)
+    for dpi in (100, 150, 200):
+        layout = next(read_pages(pdf, [0]))
+        full, *solos = render_pages(pdf, dpi, 0, len(texts))
+        crops = list(line_crops(layout, full.convert("L")))
+        assert [line.text for _, line, _ in crops] == texts
+        for k, (crop, line, (x0, y0, x1, y1)) in enumerate(crops):
+            solo = np.asarray(solos[k].convert("L"))[y0:y1, x0:x1]  # the line drawn alone
+            assert np.abs(np.asarray(crop, dtype=int) - solo).max() <= 8, (dpi, line.text)
+            assert (solo < 128).sum() > 100  # and the crop does hold the line
+
+
+def test_spread_pages():
+    from docencoder.data.textlayer import spread_pages
+
+    assert spread_pages(10, None) == list(range(10)) == spread_pages(10, 10)
+    assert spread_pages(12, 4) == [0, 4, 7, 11]  # four runs of one page
+    pages = spread_pages(600, 100)
+    assert len(pages) == 100 == len(set(pages)) and pages == sorted(pages)
+    assert pages[:8] == list(range(8)) and pages[8] > 40 and pages[-1] > 580  # runs of 8
+    assert len(spread_pages(101, 100)) == 100
+
+
+def test_pdf_samples_spread_reads_pages_throughout():
+    from docencoder.data.textlayer import pdf_samples
+
+    font = _font()
+
+    def draw(c):
+        for n in range(12):
+            c.setFont(font, 11)
+            c.drawString(72, 700, f"this is page number {n} of the document")
+            c.showPage()
+
+    pdf = _pdf(draw)
+    first = [r.index for r in pdf_samples(pdf, dpi=72, kinds=("line",), max_pages=4)]
+    spread = list(pdf_samples(pdf, dpi=72, kinds=("line",), max_pages=4, spread=True))
+    assert first == [0, 1, 2, 3]
+    assert [r.index for r in spread] == [0, 4, 7, 11]
+    assert [r.samples[0][2] for r in spread] == [f"this is page number {n} of the document"
+                                                 for n in (0, 4, 7, 11)]
+    assert all(len(r.samples[0][3]["words"]) == 8 for r in spread)

@@ -158,3 +158,6 @@ def test_export_roundtrip(tmp_path):
     assert {p.name for p in out.iterdir()} >= {"model.safetensors", "config.json", "tokenizer.json"}
     loaded = load_pretrained(out)
     assert state_digest(loaded) == state_digest(module.model.eval())
+    state = json.loads((out / "training.json").read_text())
+    assert state["step"] == state["checkpoint_step"] == trainer.global_step == 1
+    assert state["config"] == "line-tiny" and state["batches"] == 1

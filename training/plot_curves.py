@@ -1,6 +1,8 @@
-"""Plot a run's learning curves (train loss, validation loss / CER / NED) from Lightning's CSV log.
+"""Plot a run's learning curves (train loss, validation loss / CER / NED) from CSV metric logs.
 
-    python training/plot_curves.py runs/line_cpu/csv/version_0/metrics.csv -o training/line_cpu/curves.png
+    python training/plot_curves.py training/line_cpu/logs/v2_leg*.csv -o training/line_cpu/curves.png
+
+(CSV files from ``training/tb_to_csv.py`` or Lightning's CSVLogger; several legs are concatenated.)
 """
 
 from __future__ import annotations
@@ -42,11 +44,12 @@ def main() -> int:
             xs, ys = zip(*sorted(series[key]))
             ax1.plot(xs, ys, label=label, marker="o" if key.startswith("val") else None)
     ax1.set_xlabel("step (32 lines each)"), ax1.set_ylabel("cross-entropy"), ax1.legend(), ax1.grid(alpha=.3)
-    for key in ("val/cer", "val/wer", "val/ned"):
+    for key in ("val/cer", "val/ned", "val_real/cer", "val_real/ned"):
         if series.get(key):
             xs, ys = zip(*sorted(series[key]))
-            ax2.plot(xs, ys, label=key, marker="o")
-    ax2.set_xlabel("step"), ax2.set_ylabel("error rate"), ax2.set_ylim(0, 1.05), ax2.legend(), ax2.grid(alpha=.3)
+            ax2.plot(xs, ys, label=key, marker="o", markersize=3)
+    ax2.set_xlabel("step"), ax2.set_ylabel("error rate (val: held-out mix, val_real: unseen PDFs)")
+    ax2.set_yscale("log"), ax2.legend(), ax2.grid(alpha=.3)
     fig.tight_layout()
     fig.savefig(args.out, dpi=110)
     print(f"wrote {args.out}")

@@ -14,6 +14,10 @@ list="$here/packages.txt"
 devset="$repo/data/devset/packages.txt"
 # reserved for independent evaluation: never train on these
 reserved_re='^(texlive-.*-doc|r-doc-pdf|pari-doc|glpk-doc|hmmer-doc|infernal-doc|python-reportlab-doc|why3-doc-pdf|nauty-doc)$'
+# PDFs that are not documents to read: R plot dumps of tests and examples, course slides' plots,
+# logos, and page-size duplicates (C++ Annotations in US letter, Octave reference card in legal
+# and letter: the same text as the A4 editions kept)
+skip_re='/(tests|examples|ULGcourse-[0-9]+)/|logo[^/]*\.pdf|/cplusplusus\.pdf|/refcard-(legal|letter)\.pdf'
 
 packages=$(grep -v '^[[:space:]]*#' "$list" | cut -f1 | sed '/^[[:space:]]*$/d')
 for p in $packages; do
@@ -38,15 +42,21 @@ for p in $packages; do
   tmp=$(mktemp -d)
   dpkg -x "$deb" "$tmp"
   rm -rf "$out" && mkdir -p "$out"
-  # PDFs (some packages gzip them); figure-only PDFs under figures dirs are skipped
+  # PDFs (some packages gzip them); figure-only PDFs under figures dirs and $skip_re are skipped,
+  # and a PDF identical to one already taken (packages ship some twice) is dropped
+  declare -A seen=()
   while IFS= read -r -d '' f; do
     rel="${f#"$tmp"/}"
+    if [[ "/$rel" =~ $skip_re ]]; then continue; fi
     name=$(echo "$rel" | sed 's|^usr/share/doc/||; s|^usr/lib/R/[a-z-]*/||; s|^usr/share/||; s|/|__|g')
     case "$f" in
-      *.pdf.gz) gzip -dc "$f" > "$out/${name%.gz}" ;;
+      *.pdf.gz) name="${name%.gz}"; gzip -dc "$f" > "$out/$name" ;;
       *.pdf) cp "$f" "$out/$name" ;;
     esac
-  done < <(find "$tmp" -type f \( -name '*.pdf' -o -name '*.pdf.gz' \) -not -path '*/figures*' -print0)
+    sum=$(sha256sum "$out/$name" | cut -d' ' -f1)
+    if [[ -n "${seen[$sum]:-}" ]]; then rm "$out/$name"; else seen[$sum]=1; fi
+  done < <(find "$tmp" -type f \( -name '*.pdf' -o -name '*.pdf.gz' \) -not -path '*/figures*' -print0 | sort -z)
+  unset seen
   cp "$(find "$tmp" -name copyright | head -1)" "$out/COPYRIGHT" 2>/dev/null || true
   rm -rf "$tmp"
   touch "$out/.done"

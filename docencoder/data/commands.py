@@ -22,7 +22,7 @@ def _from_pdfs(args: argparse.Namespace) -> int:
     try:
         summary = from_pdfs(args.input_dir, args.out, dpi=args.dpi, max_pages=args.max_pages,
                             kinds=kinds, shard_samples=args.shard_samples,
-                            log=lambda m: print(m, file=sys.stderr))
+                            log=lambda m: print(m, file=sys.stderr), spread=args.spread_pages)
     except ValueError as e:  # not a directory, bad manifest
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -52,7 +52,10 @@ def register_data_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--out", required=True, metavar="OUT", help="shard directory")
     p.add_argument("--dpi", type=int, default=150, help="render resolution (default 150)")
     p.add_argument("--max-pages", type=int, default=None, metavar="N",
-                   help="read at most the first N pages of each PDF")
+                   help="read at most N pages of each PDF (the first N, or see --spread-pages)")
+    p.add_argument("--spread-pages", action="store_true",
+                   help="with --max-pages: read runs of pages spread through each longer PDF "
+                   "instead of its first N (long manuals open with front matter)")
     p.add_argument("--kinds", default="page,line", help="sample kinds to write: page, block, line (default page,line)")
     p.add_argument("--shard-samples", type=int, default=2000, help="samples per shard (default 2000)")
     p.set_defaults(func=_from_pdfs)

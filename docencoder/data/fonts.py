@@ -90,10 +90,28 @@ class Font:
     style: str  # regular, bold, italic, bolditalic
     path: Path
 
+    def covers(self, text: str) -> bool:
+        """True when the font has a glyph for every non-space character of ``text``.
+
+        A missing glyph renders as nothing (or a box) while the label keeps the character, which
+        teaches the model to write what it cannot see.
+        """
+        cmap = _cmap(self.path)
+        return all(ord(ch) in cmap for ch in text if not ch.isspace())
+
     @property
     def truetype(self) -> bool:
         """True for TrueType outlines, which reportlab can embed in a PDF (CFF .otf it cannot)."""
         return self.path.suffix.lower() == ".ttf"
+
+
+@functools.lru_cache(maxsize=None)
+def _cmap(path: Path) -> frozenset[int]:
+    """Code points a font file maps to glyphs."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(path), lazy=True) as f:
+        return frozenset(f.getBestCmap() or {})
 
 
 @functools.lru_cache(maxsize=1)

@@ -157,11 +157,20 @@ def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WI
         try:
             out.append(normalize_line(piece, height, width))
         except ValueError:  # the piece's own ink box is flatter than the line's: shrink to fit
-            canvas = Image.new("L", (width, height), 255)
-            w = min(width, round(piece.width * height / piece.height))
-            canvas.paste(piece.resize((w, height), Image.Resampling.BICUBIC), (0, 0))
-            out.append(canvas)
+            out.append(squeeze_line(piece, height, width))
     return out
+
+
+def squeeze_line(img: Image.Image, height: int, width: int) -> Image.Image:
+    """The whole crop scaled to ``height``, squeezed horizontally to at most ``width``.
+
+    The last resort for a crop whose ink box is so flat (a rule, a dash) that
+    :func:`normalize_line` would scale it wider than ``width``.
+    """
+    canvas = Image.new("L", (width, height), 255)
+    w = min(width, max(1, round(img.width * height / img.height)))
+    canvas.paste(img.convert("L").resize((w, height), Image.Resampling.BICUBIC), (0, 0))
+    return canvas
 
 
 def sample_words(img: Image.Image, text: str, rng: random.Random, height: int = LINE_HEIGHT,
@@ -242,6 +251,46 @@ def synthetic_snippet(rng: random.Random) -> str:
     return str(rng.randint(1, 400))  # page number
 
 
+_IDENT_PARTS = ["x", "y", "n", "i", "k", "df", "fit", "data", "model", "value", "size", "buf", "len",
+                "tmp", "res", "opts", "path", "node", "list", "matrix", "count", "name", "key", "err"]
+
+
+def _ident(rng: random.Random) -> str:
+    parts = [rng.choice(_IDENT_PARTS) for _ in range(rng.randint(1, 3))]
+    return rng.choice(["_", "", "."]).join(parts) if len(parts) > 1 else parts[0]
+
+
+def code_snippet(rng: random.Random) -> str:
+    """One line of code as manuals print it: C, Python, R, shell and plotting-language forms.
+
+    Manuals and papers set code in typewriter type; measured on real lines, code (with its
+    brackets, operators and underscores) was the model's most common failure.
+    """
+    a, b, c = _ident(rng), _ident(rng), _ident(rng)
+    num = str(rng.choice([0, 1, 2, 10, 100, rng.randint(0, 999)]))
+    kind = rng.randrange(10)
+    if kind == 0:
+        return f"{a} = {b}({c}, {num});"
+    if kind == 1:
+        return f"for (int {a} = 0; {a} < {b}; {a}++) {{"
+    if kind == 2:
+        return f"def {a}({b}, {c}={num}):"
+    if kind == 3:
+        return f"{a} <- {rng.choice(['lm', 'glm', 'fit', 'c', 'list'])}({b} ~ {c}, data = {_ident(rng)})"
+    if kind == 4:
+        return f"$ {rng.choice(['make', 'gcc', 'R CMD', 'mpiexec', 'gnuplot', 'octave'])} " \
+               f"-{rng.choice('cnoOvI')} {a} --{b.replace('.', '-')}={num}"
+    if kind == 5:
+        return f"#include <{a.replace('.', '_')}.h>"
+    if kind == 6:
+        return f"draw(({num},{rng.randint(0, 9)})--({b},{c}), {rng.choice(['red', 'blue', 'dashed'])});"
+    if kind == 7:
+        return f"if ({a} != NULL && {b}[{num}] >= {c}) return -1;"
+    if kind == 8:
+        return f">>> {a}.{rng.choice(['append', 'get', 'split', 'format'])}('{b}')"
+    return f"{a}[{num}] = {b} * {c} + {rng.uniform(0, 10):.{rng.randint(1, 4)}f}; // {b}"
+
+
 #: how often each look-alike class is drawn: whitepapers are mostly Computer Modern and Times
 KIND_WEIGHTS = {"computer-modern": 0.3, "times": 0.25, "helvetica": 0.12, "palatino": 0.1,
                 "libertine": 0.1, "bookman": 0.03, "monospace": 0.1}
@@ -259,6 +308,8 @@ class LineGeneratorConfig:
     max_dpi: int = 300  #   then scaled like a line cut from a page rendered at that DPI)
     degrade_prob: float = 0.35  # fraction of lines with scan degradations
     synthetic_prob: float = 0.15  # fraction of non-prose snippets (numbers, equations, ...)
+    code_prob: float = 0.5  # fraction of typewriter-font lines that are code
+    mixed_prob: float = 0.3  # fraction of prose lines with some words in typewriter/italic/bold
     styles: tuple[str, ...] = field(default=("regular", "regular", "regular", "bold", "italic"))
 
 
@@ -282,7 +333,9 @@ class LineGenerator:
             self._font_cache[key] = ImageFont.truetype(str(font.path), px)
         return self._font_cache[key]
 
-    def _text(self, rng: random.Random, max_chars: int) -> str:
+    def _text(self, rng: random.Random, max_chars: int, code: bool = False) -> str:
+        if code:
+            return " ".join(code_snippet(rng) for _ in range(3))[:max_chars].rstrip()
         if rng.random() < self.cfg.synthetic_prob:
             return synthetic_snippet(rng)[:max_chars]
         i = rng.randrange(len(self.corpus))
@@ -300,11 +353,29 @@ class LineGenerator:
             n += len(w) + 1
         return " ".join(out)[:max(max_chars, 1)]
 
+    def _word_fonts(self, rng: random.Random, font: Font, n_words: int) -> list[Font]:
+        """Per-word fonts of a mixed line: runs of typewriter (inline code) or emphasis words."""
+        fonts = [font] * n_words
+        mono = [f for f in self.fonts if f.kind == "monospace" and f.style == "regular"]
+        same = {f.style: f for f in self.fonts if f.family == font.family}
+        alternates = [f for f in (mono[0] if mono else None, same.get("italic"), same.get("bold"))
+                      if f is not None]
+        if not alternates:
+            return fonts
+        for _ in range(rng.randint(1, 3)):
+            start = rng.randrange(n_words)
+            alt = rng.choice(alternates)
+            for j in range(start, min(n_words, start + rng.randint(1, 3))):
+                fonts[j] = alt
+        return fonts
+
     def sample(self, rng: random.Random, width: int | None = None) -> tuple[Image.Image, str]:
         """One `(normalised line image, text)` pair, ``height x width`` (default: the config's).
 
         The text is drawn to fill about ``width`` (a quarter of lines are shorter, as line ends
         are), so narrow batches of the dynamic-width model hold narrow lines, not clipped ones.
+        Typewriter lines are code half the time; some prose lines set a few words in typewriter,
+        italic or bold type, as inline code and emphasis are in manuals and papers.
         """
         c = self.cfg
         width = width or c.width
@@ -318,14 +389,34 @@ class LineGenerator:
         scale = c.height / (1.1 * px * (1 + 2 * MARGIN))
         avg_char = pil_font.getlength("the quick brown fox jumps over a lazy dog") / 41
         max_chars = max(1, int((width / scale - 2 * MARGIN * px) / avg_char * 1.05))
-        text = normalize_text(self._text(rng, max_chars)).strip()
+        code = font.kind == "monospace" and rng.random() < c.code_prob
+        text = normalize_text(self._text(rng, max_chars, code)).strip()
+        if not font.covers(text):  # e.g. Greek in a Latin-only face: a face of the class that has it
+            font = next((f for f in self.fonts if f.kind == font.kind and f.covers(text)),
+                        next((f for f in self.fonts if f.covers(text)), font))
+            text = "".join(ch for ch in text if ch.isspace() or font.covers(ch)).strip() or "."
+            pil_font = self._font(font, px)
+        mixed = not code and font.kind != "monospace" and rng.random() < c.mixed_prob
+        word_fonts = self._word_fonts(rng, font, len(text.split())) if mixed else None
+        if word_fonts is not None:  # a word its alternate face cannot draw keeps the line's face
+            text = " ".join(text.split())  # drawn word by word: single spaces
+            word_fonts = [f if f.covers(w) else font for w, f in zip(text.split(), word_fonts)]
+        degrade_it = rng.random() < c.degrade_prob
+        strength = rng.uniform(0.3, 1.0)
         while True:
-            img = self._render(text, pil_font, px)
-            if rng.random() < c.degrade_prob:
-                img = degrade(img, rng, strength=rng.uniform(0.3, 1.0))
+            if word_fonts is None:
+                img = self._render(text, pil_font, px)
+            else:
+                words = text.split()
+                img = self._render_words([(w, self._font(f, px)) for w, f in zip(words, word_fonts)],
+                                         pil_font, px)
+            if degrade_it:
+                img = degrade(img, rng, strength=strength)
             try:
                 return normalize_line(img, c.height, width), text
             except ValueError:  # wider than estimated: drop the last word
+                if len(text) <= 1:  # one flat glyph (a dash, dots) wider than a narrow piece
+                    return squeeze_line(img, c.height, width), text
                 cut = text.rfind(" ")
                 text = text[:cut] if cut > 0 else text[: max(1, len(text) // 2)]
 
@@ -334,4 +425,17 @@ class LineGenerator:
         w = int(font.getlength(text)) + 2 * px
         img = Image.new("L", (max(w, 4), int(px * 2.2)), 255)
         ImageDraw.Draw(img).text((px, int(px * 0.5)), text, font=font, fill=0)
+        return img
+
+    @staticmethod
+    def _render_words(words: Sequence[tuple[str, ImageFont.FreeTypeFont]], base: ImageFont.FreeTypeFont,
+                      px: int) -> Image.Image:
+        """Words in their own fonts on one baseline, separated by the base font's space."""
+        space = base.getlength(" ")
+        w = int(sum(f.getlength(t) for t, f in words) + space * (len(words) - 1)) + 2 * px
+        img = Image.new("L", (max(w, 4), int(px * 2.2)), 255)
+        draw, x = ImageDraw.Draw(img), float(px)
+        for t, f in words:
+            draw.text((x, int(px * 1.6)), t, font=f, fill=0, anchor="ls")  # left, baseline
+            x += f.getlength(t) + space
         return img

@@ -73,6 +73,9 @@ class Char:
     box: tuple[float, float, float, float]  # loose box (left, bottom, right, top): ascent..descent
     origin: tuple[float, float]  # pen position on the baseline
     generated: bool  # pdfium inferred it (a space from a gap); it has no glyph
+    #: the glyph's own bounding box (left, bottom, right, top), None when unknown; italic and
+    #: kerned glyphs reach outside their advance (the loose box), so ink extents need both
+    ink: Optional[tuple[float, float, float, float]] = None
 
 
 @dataclass
@@ -92,6 +95,28 @@ class TextLine:
         boxes = [c.box for c in self.chars if not c.generated and c.text.strip()]
         if not boxes:
             boxes = [c.box for c in self.chars]
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    @property
+    def reach(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) over the loose and ink boxes of the glyphs: where the
+        line's ink can be (accents and tall glyphs can rise above the font's ascent)."""
+        glyphs = [c for c in self.chars if not c.generated and c.text.strip()]
+        boxes = [c.box for c in glyphs] + [c.ink for c in glyphs if c.ink is not None]
+        if not boxes:
+            return self.bbox
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+    @property
+    def ink_bbox(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) over the glyphs' own ink boxes (loose boxes where unknown):
+        tighter than :attr:`bbox`, whose descent and ascent are the font's, not the glyphs'."""
+        glyphs = [c for c in self.chars if not c.generated and c.text.strip()]
+        boxes = [c.ink if c.ink is not None else c.box for c in glyphs]
+        if not boxes:
+            return self.bbox
         return (min(b[0] for b in boxes), min(b[1] for b in boxes),
                 max(b[2] for b in boxes), max(b[3] for b in boxes))
 
@@ -201,12 +226,21 @@ def _normalize_char(ch: str) -> str:
     return ch
 
 
+def _plausible_ink(ink: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> bool:
+    """True for a real glyph ink box: not empty (spaces) and near its loose box (broken font
+    bounding boxes, e.g. of some Type 3 fonts, would otherwise stretch word spans and crops)."""
+    h = max(box[3] - box[1], 1e-3)
+    return (ink[2] > ink[0] and ink[3] >= ink[1] and ink[0] >= box[0] - h and ink[2] <= box[2] + h
+            and ink[1] >= box[1] - h and ink[3] <= box[3] + h)
+
+
 def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
     """Every horizontal character of a text page, plus counts of rotated and invisible ones."""
     chars: list[Char] = []
     n_rotated = n_invisible = 0
     rect = raw.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
+    il, ir, ib, it = (ctypes.c_double() for _ in range(4))
     for i in range(raw.FPDFText_CountChars(textpage)):
         code = raw.FPDFText_GetUnicode(textpage, i)
         generated = bool(raw.FPDFText_IsGenerated(textpage, i))
@@ -228,7 +262,13 @@ def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
         raw.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(rect))
         raw.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(ox), ctypes.byref(oy))
         box = (rect.left, rect.bottom, rect.right, rect.top)
-        chars.append(Char(text, box, (ox.value, oy.value), generated))
+        ink = None
+        if not generated and raw.FPDFText_GetCharBox(textpage, i, ctypes.byref(il), ctypes.byref(ir),
+                                                     ctypes.byref(ib), ctypes.byref(it)):
+            ink = (il.value, ib.value, ir.value, it.value)
+            if not _plausible_ink(ink, box):
+                ink = None
+        chars.append(Char(text, box, (ox.value, oy.value), generated, ink))
     return chars, n_rotated, n_invisible
 
 
@@ -446,11 +486,21 @@ def block_crops(layout: PageLayout, image) -> Iterator[tuple[object, str, tuple[
             yield image.crop(px), text, px
 
 
+#: pixels kept clear of another line's ink reach when clamping a crop (anti-aliasing)
+CROP_GUARD_PX = 1.0
+
+
+def _grow(box: tuple[float, float, float, float], d: float) -> tuple[float, float, float, float]:
+    return (box[0] - d, box[1] - d, box[2] + d, box[3] + d)
+
+
 def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tuple[int, int, int, int]]]:
     """Loose crops of the page image around each clean text line.
 
     The crop is the line's character boxes at the render resolution plus a white margin, clamped
-    so it never reaches another line's box; lines whose own box overlaps another line (stacked
+    so it stops a pixel short of where another line's ink can be (its loose and glyph boxes:
+    accents rise above the font's ascent, and the rasteriser's hinting moves edges by a pixel),
+    though never into this line's own glyphs; lines whose own box overlaps another line (stacked
     math, overprinted text) are skipped, because their crop could not match their text.
 
     Yields:
@@ -458,7 +508,12 @@ def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tu
     """
     size = image.size
     boxes = [layout.to_pixels(line.bbox, size) for line in layout.lines]
-    for i, (line, box) in enumerate(zip(layout.lines, boxes)):
+    # where each line's ink can reach, one anti-aliased pixel wider: a neighbour's crop stops
+    # short of it (glyphs can rise above the loose box, and rounding the crop outwards would
+    # otherwise keep a row of the next line's ascenders)
+    reach = [_grow(layout.to_pixels(line.reach, size), CROP_GUARD_PX) for line in layout.lines]
+    inks = [layout.to_pixels(line.ink_bbox, size) for line in layout.lines]
+    for i, (line, box, ink) in enumerate(zip(layout.lines, boxes, inks)):
         text = line.text
         h = box[3] - box[1]
         if h < MIN_LINE_PX or not any(c.isalnum() for c in text) or REPLACEMENT in text:
@@ -467,22 +522,122 @@ def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tu
             continue
         x0, y0 = box[0] - LINE_MARGIN_X * h, box[1] - LINE_MARGIN_Y * h
         x1, y1 = box[2] + LINE_MARGIN_X * h, box[3] + LINE_MARGIN_Y * h
-        for j, o in enumerate(boxes):
+        for j, o in enumerate(reach):  # stop at a neighbour's reach, never inside our own ink
             if j == i or not _overlaps((x0, y0, x1, y1), o):
                 continue
-            if o[3] <= box[1]:  # above
-                y0 = max(y0, o[3])
-            elif o[1] >= box[3]:  # below
-                y1 = min(y1, o[1])
-            elif o[2] <= box[0]:  # left
-                x0 = max(x0, o[2])
+            other = boxes[j]
+            if other[3] <= box[1]:  # above
+                y0 = max(y0, min(o[3], ink[1]))
+            elif other[1] >= box[3]:  # below
+                y1 = min(y1, max(o[1], ink[3]))
+            elif other[2] <= box[0]:  # left
+                x0 = max(x0, min(o[2], ink[0]))
             else:  # right
-                x1 = min(x1, o[0])
-        px = (max(0, int(x0)), max(0, int(y0)), min(size[0], int(x1 + 0.999)),
-              min(size[1], int(y1 + 0.999)))
+                x1 = min(x1, max(o[0], ink[2]))
+        px = (max(0, math.ceil(x0)), max(0, math.ceil(y0)), min(size[0], math.floor(x1)),
+              min(size[1], math.floor(y1)))
         if px[2] - px[0] < 2 or px[3] - px[1] < 2:
             continue
         yield image.crop(px), line, px
+
+
+def _line_words(line: TextLine) -> Optional[list[list[Char]]]:
+    """The glyph characters of each word of ``line.text.split()``, in order; None if unalignable.
+
+    Words are the runs between whitespace characters (real spaces and the gaps pdfium or
+    :func:`_split_lines` turned into generated spaces), which is exactly how ``line.text``
+    is made; a character whose text mixes whitespace and letters would break that, so such a
+    line gets no words.
+    """
+    words: list[list[Char]] = []
+    cur: list[Char] = []
+    for ch in line.chars:
+        if not ch.text.strip():
+            if cur:
+                words.append(cur)
+                cur = []
+            continue
+        if any(c.isspace() for c in ch.text):
+            return None
+        cur.append(ch)
+    if cur:
+        words.append(cur)
+    texts = ["".join(c.text for c in w) for w in words]
+    return words if texts == line.text.split() else None
+
+
+def word_spans(line: TextLine, layout: PageLayout, image_size: tuple[int, int],
+               crop: tuple[int, int, int, int]) -> Optional[list[list[int]]]:
+    """Pixel columns ``[x0, x1)`` of each word of ``line.text.split()`` in the line's crop.
+
+    Why: a long line does not fit one 512-px piece, so training cuts runs of whole words out of
+    it; the text layer knows where every word is, while word gaps found in the pixels miss the
+    tight spacing of code, math and justified text (and then the line cannot be used at all).
+
+    A word spans the union of its glyphs' loose boxes (pen advance) and ink boxes (italic and
+    kerned glyphs overhang their advance), rounded outwards. Spans may touch or overlap their
+    neighbours: cutting is left to the sampler (:mod:`.real_lines`).
+
+    Args:
+        line: the text line whose crop this is.
+        layout: its page (for the PDF -> pixel mapping).
+        image_size: (width, height) of the rendered page in pixels.
+        crop: (left, top, right, bottom) pixel box of the line crop on the page.
+
+    Returns:
+        ``[[x0, x1], ...]`` in crop pixels (x1 exclusive), one per word, or None when the words
+        cannot be aligned (rotated page, a character mixing spaces and letters, a word outside
+        the crop).
+    """
+    if layout.rotation % 180:  # the line runs down the image: x is not along the line
+        return None
+    words = _line_words(line)
+    if not words:
+        return None
+    width = crop[2] - crop[0]
+    spans: list[list[int]] = []
+    for chars in words:
+        boxes = [c.box for c in chars] + [c.ink for c in chars if c.ink is not None]
+        left, _, right, _ = layout.to_pixels((min(b[0] for b in boxes), 0.0,
+                                              max(b[2] for b in boxes), 0.0), image_size)
+        x0 = max(0, math.floor(left - crop[0]))  # page pixels -> crop pixels
+        x1 = min(width, math.ceil(right - crop[0]))
+        if x1 <= x0:
+            return None
+        spans.append([x0, x1])
+    if any(b[0] < a[0] for a, b in zip(spans, spans[1:])):  # out of order: not a simple line
+        return None
+    return spans
+
+
+def spread_pages(n_pages: int, max_pages: Optional[int], run: int = RENDER_CHUNK) -> list[int]:
+    """Up to ``max_pages`` page indices spread evenly through a document, in runs of pages.
+
+    Why: the first pages of a manual are title, licence and table of contents; a 600-page manual
+    cut at 100 pages never shows its math or code chapters. Runs of consecutive pages (at most
+    ``run`` long, and at least four runs) keep the poppler calls few (one per run).
+    """
+    if max_pages is None or n_pages <= max_pages:
+        return list(range(n_pages))
+    run = max(1, min(run, max_pages // 4))
+    n_runs = math.ceil(max_pages / run)
+    step = (n_pages - run) / max(1, n_runs - 1)  # >= run, since n_pages > max_pages
+    pages: list[int] = []
+    for k in range(n_runs):
+        start = round(k * step)
+        pages.extend(p for p in range(start, min(n_pages, start + run)) if not pages or p > pages[-1])
+    return pages[:max_pages]
+
+
+def _runs(pages: Sequence[int], limit: int) -> list[list[int]]:
+    """Split sorted page indices into runs of consecutive pages of at most ``limit``."""
+    runs: list[list[int]] = []
+    for p in pages:
+        if runs and p == runs[-1][-1] + 1 and len(runs[-1]) < limit:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
 
 
 @dataclass
@@ -504,7 +659,7 @@ def page_quality(layout: PageLayout) -> tuple[bool, str]:
 
 
 def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "line"),
-                max_pages: Optional[int] = None) -> Iterator[PageResult]:
+                max_pages: Optional[int] = None, spread: bool = False) -> Iterator[PageResult]:
     """(page image, page text) and (line image, line text) pairs from a digital PDF.
 
     Pages whose text layer fails :func:`page_quality` are yielded with ``ok=False`` so callers
@@ -512,17 +667,26 @@ def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "
     unmapped glyphs (then the lines free of U+FFFD are still exact: e.g. prose around code set in
     a Type 3 font).
 
+    Line samples carry ``meta["words"]``: each word's pixel columns in the crop
+    (:func:`word_spans`), when the text layer gives them.
+
+    Args:
+        max_pages: read at most this many pages: the first ones, or with ``spread`` runs of
+            pages spread through the document (:func:`spread_pages`).
+
     Raises:
         ValueError: the PDF cannot be opened.
     """
     doc = open_pdf(pdf)
     try:
         n_pages = len(doc)
-        if max_pages is not None:
-            n_pages = min(n_pages, max_pages)
-        for first in range(0, n_pages, RENDER_CHUNK):
-            last = min(n_pages, first + RENDER_CHUNK) - 1
-            layouts = [read_page(doc, i) for i in range(first, last + 1)]
+        if spread:
+            pages = spread_pages(n_pages, max_pages)
+        else:
+            pages = list(range(n_pages if max_pages is None else min(n_pages, max_pages)))
+        for run in _runs(pages, RENDER_CHUNK):
+            first, last = run[0], run[-1]
+            layouts = [read_page(doc, i) for i in run]
             checked = [(layout, *page_quality(layout)) for layout in layouts]
             images = {}
             if any(ok or reason.startswith(_UNMAPPED) for _, ok, reason in checked):
@@ -545,9 +709,12 @@ def pdf_samples(pdf: PdfInput, dpi: int = 150, kinds: Sequence[str] = ("page", "
                             **base, "kind": "block", "block": n, "box": list(box)}))
                 if "line" in kinds:
                     for n, (crop, line, box) in enumerate(line_crops(layout, image)):
-                        result.samples.append(("line", crop, line.text, {
-                            **base, "kind": "line", "line": n, "box": list(box),
-                            "pt": round(line.height, 2)}))
+                        meta = {**base, "kind": "line", "line": n, "box": list(box),
+                                "pt": round(line.height, 2)}
+                        spans = word_spans(line, layout, image.size, box)
+                        if spans is not None:
+                            meta["words"] = spans
+                        result.samples.append(("line", crop, line.text, meta))
                 yield result
     finally:
         doc.close()
@@ -563,26 +730,27 @@ def find_pdfs(input_dir: PathLike) -> list[Path]:
 
 def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
               max_pages: Optional[int] = None, kinds: Sequence[str] = ("page", "line"),
-              shard_samples: int = 2000, log=print) -> dict:
+              shard_samples: int = 2000, log=print, spread: bool = False) -> dict:
     """Turn a directory of digital PDFs into (page image, text) and (line image, text) shards.
 
     Resumable: a PDF is recorded as completed in the manifest together with its last shard, so a
     re-run skips it; shards of a PDF that was interrupted half-way are dropped and the PDF is
     redone (each PDF's samples go to shards of their own, see :class:`.shards.ShardWriter`).
     Corrupt or encrypted files are reported and recorded as skipped, never fatal.
+    ``max_pages`` and ``spread`` choose the pages read (:func:`pdf_samples`).
 
     Returns:
         Counts: ``pdfs`` done now, ``already_done``, ``failed`` {file: reason}, ``pages``,
         ``broken_pages`` {reason: count} (such pages give no page sample; see
-        :func:`pdf_samples` for the line samples kept from pages with unmapped glyphs), and
-        ``samples`` per kind.
+        :func:`pdf_samples` for the line samples kept from pages with unmapped glyphs),
+        ``samples`` per kind and ``lines_with_words`` (line samples that carry word spans).
     """
     from .shards import ShardWriter, safe_key
 
     root = Path(input_dir)
     pdfs = find_pdfs(root)
     summary: dict = {"pdfs": 0, "already_done": 0, "failed": {}, "pages": 0,
-                     "broken_pages": {}, "samples": {k: 0 for k in kinds}}
+                     "broken_pages": {}, "samples": {k: 0 for k in kinds}, "lines_with_words": 0}
     with ShardWriter(out_dir, prefix="pdf", max_samples=shard_samples) as writer:
         for path in pdfs:
             source = path.relative_to(root).as_posix()
@@ -594,7 +762,8 @@ def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
             tag = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
             pages = broken = 0
             try:
-                for result in pdf_samples(path, dpi=dpi, kinds=kinds, max_pages=max_pages):
+                for result in pdf_samples(path, dpi=dpi, kinds=kinds, max_pages=max_pages,
+                                          spread=spread):
                     pages += 1
                     if not result.ok:
                         broken += 1
@@ -604,6 +773,7 @@ def from_pdfs(input_dir: PathLike, out_dir: PathLike, dpi: int = 150,
                         suffix = f"p{meta['page']:05d}" + (f"-l{meta['line']:03d}" if kind == "line" else "")
                         writer.write(f"{stem}-{tag}-{suffix}", image, text, {**meta, "source": source})
                         summary["samples"][kind] += 1
+                        summary["lines_with_words"] += "words" in meta
             except Exception as e:  # noqa: BLE001 - one bad file must not stop the batch
                 writer.abort()
                 writer.discard_source(source)

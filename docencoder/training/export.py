@@ -6,7 +6,9 @@ optimizer state, so inference never imports Lightning and the files stay small.
 
 from __future__ import annotations
 
+import json
 import shutil
+import time
 from pathlib import Path
 
 import torch
@@ -28,7 +30,30 @@ def export_checkpoint(ckpt: str | Path, out_dir: str | Path, half: bool = False)
     tok = module.hparams.get("tokenizer_path") or DEFAULT_TOKENIZER
     if Path(tok).resolve() != (out / "tokenizer.json").resolve():
         shutil.copyfile(tok, out / "tokenizer.json")
+    (out / TRAINING_STATE).write_text(json.dumps(training_state(ckpt), indent=2) + "\n")
     return out
+
+
+#: where an exported model records how far its training run got (read by launch scripts)
+TRAINING_STATE = "training.json"
+
+
+def training_state(ckpt: str | Path) -> dict:
+    """Step, batches and samples a checkpoint's run has consumed, counting warm-start parents.
+
+    A new session continues the shipped model from these numbers (``--model.schedule_offset``,
+    ``--data.batch_offset``) when the exact checkpoint did not survive.
+    """
+    state = torch.load(str(ckpt), map_location="cpu", weights_only=False)
+    step = int(state["global_step"])
+    model_hp = state.get("hyper_parameters", {})
+    data_hp = state.get("datamodule_hyper_parameters", {})
+    offset = int(model_hp.get("schedule_offset", 0) or 0)
+    batches = int(data_hp.get("batch_offset", 0) or 0) + step
+    return {"config": model_hp.get("config"), "step": step + offset, "batches": batches,
+            "samples": batches * int(data_hp.get("batch_size", 0) or 0),
+            "checkpoint_step": step, "schedule_offset": offset,
+            "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
 def checkpoint_step(ckpt: str | Path) -> int:

@@ -78,7 +78,8 @@ class DocEncoderModule(L.LightningModule):
             (e.g. ``[compressor, clip, projector, decoder]`` when the SAM stage changed shape).
         schedule_offset: steps added to the learning-rate schedule's step. A run warm-started
             from a model exported at step S (``init_from``, fresh optimizer) continues the cosine
-            from S with ``schedule_offset: S`` (and a short ``warmup_steps`` for the new moments).
+            from S with ``schedule_offset: S`` and ``trainer.max_steps`` = the steps still to go
+            (the schedule spans S + max_steps); ``warmup_steps`` then re-warms the new moments.
         sam_weights / clip_weights / decoder_weights: local pretrained parts (timm SAM,
             open_clip ViT, transformers causal LM), loaded through strict key maps.
         val_generate_batches: validation batches that are also read by greedy generation.
@@ -199,8 +200,9 @@ class DocEncoderModule(L.LightningModule):
     def configure_optimizers(self):
         opt = torch.optim.AdamW(self.param_groups(), lr=self.hparams.lr,
                                 betas=tuple(self.hparams.betas))
-        total = self.trainer.max_steps if self.trainer.max_steps > 0 else int(
-            self.trainer.estimated_stepping_batches)
+        # a warm-started continuation runs the parent's remaining steps: the schedule spans both
+        total = self.hparams.schedule_offset + (self.trainer.max_steps if self.trainer.max_steps > 0
+                                                else int(self.trainer.estimated_stepping_batches))
         hp = self.hparams
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(
             s, hp.warmup_steps, total, hp.min_lr_ratio, hp.schedule_offset))

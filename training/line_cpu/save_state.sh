@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Mirror the run (checkpoint, logs) outside the work tree, and copy its small logs into the repo,
-# so the next session can resume it (launch.sh restores from $DOCENCODER_STATE).
+# Copy the run's complete metric log (rebuilt from TensorBoard events) and a log excerpt into the
+# repo, and redraw the learning curves. The checkpoint itself is not kept across sessions; the
+# next session continues from the shipped model (launch.sh, way 2).
+#   bash training/line_cpu/save_state.sh LEG_NAME [STEP_OFFSET]     e.g.  save_state.sh v2_leg1 0
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-STATE=${DOCENCODER_STATE:-$HOME/.cache/docencoder}
-mkdir -p "$STATE"
-rsync -a --delete runs/line_cpu/ "$STATE/line_cpu/" 2>/dev/null || { rm -rf "$STATE/line_cpu"; cp -r runs/line_cpu "$STATE/"; }
+leg=${1:?leg name, e.g. v2_leg1}
+offset=${2:-0}
+RUN=runs/line_cpu
 mkdir -p training/line_cpu/logs
-cp runs/line_cpu/csv/version_0/metrics.csv training/line_cpu/logs/metrics.csv
-grep -E "read:|Trainer|Restor|restored" runs/line_cpu/train.log > training/line_cpu/logs/train_excerpt.log || true
-echo "saved run state to $STATE/line_cpu"
+.venv/bin/python training/tb_to_csv.py "$RUN/tb/version_0" -o "training/line_cpu/logs/$leg.csv" --step-offset "$offset"
+grep -E "read:|Restor|resuming|leg" "$RUN/train.log" > "training/line_cpu/logs/$leg.train_excerpt.log" || true
+.venv/bin/python training/plot_curves.py training/line_cpu/logs/v2_leg*.csv -o training/line_cpu/curves.png
