@@ -133,3 +133,27 @@ def test_crops_hold_the_line_ink(two_column):
     a = np.asarray(first)
     assert (a[:2] == 255).all() and (a[-2:] == 255).all()  # the white pad
     assert (a < 128).any()
+
+
+def test_lines_inside_a_framed_listing_are_found():
+    from PIL import ImageFont
+
+    from docencoder.data.fonts import available_fonts
+    from docencoder.ocr.layout import LayoutConfig
+
+    mono = next(f for f in available_fonts() if f.kind == "monospace")
+    font = ImageFont.truetype(str(mono.path), 22)
+    img = Image.new("L", (900, 700), 255)
+    d = ImageDraw.Draw(img)
+    d.text((80, 60), "Some prose above the listing, set in a plain face.", font=font, fill=0)
+    d.rectangle((60, 140, 840, 520), outline=0, width=2)  # the frame of a boxed code listing
+    code = ["x = solve(A, b);", "for (i = 0; i < n; i++) {", "  y[i] = x[i] * 2;", "}", "print(y)"]
+    for k, text in enumerate(code):
+        d.text((90, 170 + 64 * k), text, font=font, fill=0)
+    found = find_lines(img)
+    tops = sorted(line.box[1] for line in found.lines)
+    assert len(found.lines) == 6, tops
+    for k in range(5):  # each code line found on its own
+        assert any(abs(t - (170 + 64 * k)) < 16 for t in tops), (k, tops)
+    kept = find_lines(img, LayoutConfig(rule_v_em=1e9))  # frame sides kept: the listing is lost
+    assert len(kept.lines) < 6
