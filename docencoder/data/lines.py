@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -260,35 +260,31 @@ def _ident(rng: random.Random) -> str:
     return rng.choice(["_", "", "."]).join(parts) if len(parts) > 1 else parts[0]
 
 
+#: code-line forms of C, Python, R, shell and plotting languages: (rng, ident, ident, ident, number)
+_CODE_FORMS: tuple[Callable[[random.Random, str, str, str, str], str], ...] = (
+    lambda r, a, b, c, n: f"{a} = {b}({c}, {n});",
+    lambda r, a, b, c, n: f"for (int {a} = 0; {a} < {b}; {a}++) {{",
+    lambda r, a, b, c, n: f"def {a}({b}, {c}={n}):",
+    lambda r, a, b, c, n: f"{a} <- {r.choice(['lm', 'glm', 'fit', 'c', 'list'])}({b} ~ {c}, data = {_ident(r)})",
+    lambda r, a, b, c, n: (f"$ {r.choice(['make', 'gcc', 'R CMD', 'mpiexec', 'gnuplot', 'octave'])} "
+                           f"-{r.choice('cnoOvI')} {a} --{b.replace('.', '-')}={n}"),
+    lambda r, a, b, c, n: f"#include <{a.replace('.', '_')}.h>",
+    lambda r, a, b, c, n: f"draw(({n},{r.randint(0, 9)})--({b},{c}), {r.choice(['red', 'blue', 'dashed'])});",
+    lambda r, a, b, c, n: f"if ({a} != NULL && {b}[{n}] >= {c}) return -1;",
+    lambda r, a, b, c, n: f">>> {a}.{r.choice(['append', 'get', 'split', 'format'])}('{b}')",
+    lambda r, a, b, c, n: f"{a}[{n}] = {b} * {c} + {r.uniform(0, 10):.{r.randint(1, 4)}f}; // {b}",
+)
+
+
 def code_snippet(rng: random.Random) -> str:
-    """One line of code as manuals print it: C, Python, R, shell and plotting-language forms.
+    """One line of code as manuals print it (see ``_CODE_FORMS``).
 
     Manuals and papers set code in typewriter type; measured on real lines, code (with its
     brackets, operators and underscores) was the model's most common failure.
     """
     a, b, c = _ident(rng), _ident(rng), _ident(rng)
     num = str(rng.choice([0, 1, 2, 10, 100, rng.randint(0, 999)]))
-    kind = rng.randrange(10)
-    if kind == 0:
-        return f"{a} = {b}({c}, {num});"
-    if kind == 1:
-        return f"for (int {a} = 0; {a} < {b}; {a}++) {{"
-    if kind == 2:
-        return f"def {a}({b}, {c}={num}):"
-    if kind == 3:
-        return f"{a} <- {rng.choice(['lm', 'glm', 'fit', 'c', 'list'])}({b} ~ {c}, data = {_ident(rng)})"
-    if kind == 4:
-        return f"$ {rng.choice(['make', 'gcc', 'R CMD', 'mpiexec', 'gnuplot', 'octave'])} " \
-               f"-{rng.choice('cnoOvI')} {a} --{b.replace('.', '-')}={num}"
-    if kind == 5:
-        return f"#include <{a.replace('.', '_')}.h>"
-    if kind == 6:
-        return f"draw(({num},{rng.randint(0, 9)})--({b},{c}), {rng.choice(['red', 'blue', 'dashed'])});"
-    if kind == 7:
-        return f"if ({a} != NULL && {b}[{num}] >= {c}) return -1;"
-    if kind == 8:
-        return f">>> {a}.{rng.choice(['append', 'get', 'split', 'format'])}('{b}')"
-    return f"{a}[{num}] = {b} * {c} + {rng.uniform(0, 10):.{rng.randint(1, 4)}f}; // {b}"
+    return rng.choice(_CODE_FORMS)(rng, a, b, c, num)
 
 
 #: how often each look-alike class is drawn: whitepapers are mostly Computer Modern and Times
