@@ -72,7 +72,7 @@ class Page:
 
 
 class FakeOCR:
-    def __init__(self, batch_size=16, model_dir=None):
+    def __init__(self, batch_size=16, model_dir=None, quantize="auto"):
         self.model_dir = model_dir
 
     def read(self, path, dpi=150, text_layer="auto"):
@@ -112,13 +112,42 @@ def test_docencoder_run_in_worker_process(tmp_path, fake_ocr):
     rows = load_manifest(DEFAULT_DEV_DIR)[:2]
     gt = {rows[0].id: "hello world", rows[1].id: "something else entirely"}
     images = {("degraded", r.id): DEFAULT_DEV_DIR / r.scan for r in rows}
-    cfg = BenchConfig(out=tmp_path, ocr_factory=fake_ocr)
+    cfg = BenchConfig(out=tmp_path, ocr_factory=fake_ocr, workers=2)
     run = run_docencoder(rows, "degraded", images, gt, cfg, _model_dir(tmp_path))
     assert run.errors == []
     assert run.scores[0].ned == 0.0 and run.scores[1].bow_f1 == 0.0
     assert run.vision_tokens == {rows[0].id: 32, rows[1].id: 32}
     assert run.load_s is not None and run.wall_s > 0
     assert 10 < run.peak_rss_mb < 4000  # the worker's own memory, not the parent's
+    # as Tesseract: two processes of one thread share the pages; speed is the slowest worker's
+    assert len(run.workers) == 2 and [w["threads"] for w in run.workers] == [1, 1]
+    assert sum(w["pages"] for w in run.workers) == 2
+    assert run.wall_s == max(w["wall_s"] for w in run.workers)
+    assert run.load_s == max(w["load_s"] for w in run.workers)
+
+
+def test_page_claims_give_each_page_to_one_worker(tmp_path):
+    import threading
+
+    sync = {"dir": str(tmp_path), "count": 2}
+    a = ocr_worker.PageClaims(dict(sync, index=0))
+    b = ocr_worker.PageClaims(dict(sync, index=1))
+    waited = threading.Event()
+
+    def first() -> None:
+        a.ready()  # returns only once b is ready too
+        waited.set()
+
+    t = threading.Thread(target=first)
+    t.start()
+    t.join(0.2)
+    assert not waited.is_set()
+    b.ready()
+    t.join(5)
+    assert waited.is_set()
+    taken = [(n, w) for n in range(6) for w, c in ((0, a), (1, b)) if c.take(n)]
+    assert [n for n, _ in taken] == list(range(6)) and {w for _, w in taken} == {0}
+    assert all(ocr_worker.PageClaims(None).take(n) for n in range(3))  # no sync: every page
 
 
 def test_image_to_pdf_keeps_pixels_at_dpi(tmp_path, page_png):
@@ -131,14 +160,14 @@ def test_image_to_pdf_keeps_pixels_at_dpi(tmp_path, page_png):
     doc.close()
 
 
-def _model_dir(tmp_path, name: str = "line-tiny"):
+def _model_dir(tmp_path, name: str = "line-tiny", folder: str = "", **overrides):
     import json
 
     from docencoder.model import get_config
 
-    d = tmp_path / name
+    d = tmp_path / (folder or name)
     d.mkdir()
-    (d / "config.json").write_text(json.dumps(get_config(name).to_dict()))
+    (d / "config.json").write_text(json.dumps(get_config(name, **overrides).to_dict()))
     return d
 
 
@@ -153,7 +182,8 @@ def test_compression_table_uses_reported_or_counted_vision_tokens(tmp_path):
     scores = [score_page(gt[r.id], gt[r.id], key=r.id) for r in rows]
     run = SystemRun("docencoder:test", "degraded", scores, {}, 1.0, 1.0,
                     vision_tokens={rows[0].id: 160, rows[1].id: None})
-    model_dir = _model_dir(tmp_path)
+    model_dir = _model_dir(tmp_path, folder="fixed",
+                           geometry=dict(height=32, width=512, dynamic_width=False))
     comp = compression_table(run, rows, images, gt, model_dir)
     first, second = comp["pages"]
     assert first["vision_tokens"] == 160
@@ -161,6 +191,10 @@ def test_compression_table_uses_reported_or_counted_vision_tokens(tmp_path):
     counted = count_vision_tokens(images[("degraded", rows[1].id)], load_config(model_dir))
     assert second["vision_tokens"] == counted
     assert counted % per_line == 0 and counted > 10 * per_line
+    # a dynamic-width model spends only the tokens that cover each piece's ink
+    dynamic = count_vision_tokens(images[("degraded", rows[1].id)],
+                                  load_config(_model_dir(tmp_path, folder="dynamic")))
+    assert counted // per_line <= dynamic < counted
     assert first["compression"] == pytest.approx(first["text_tokens"] / 160)
     assert sum(b["pages"] for b in comp["bins"]) == 2
     assert all(p["precision"] == 1.0 for p in comp["pages"])

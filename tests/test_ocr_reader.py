@@ -88,3 +88,158 @@ def test_line_caps_bound_runaways(tmp_path):
     pieces = split_line(line)
     (text,) = r.read_pieces(pieces)
     assert len(r.tokenizer.encode(text)) <= r._line_cap(0.2) + 2
+
+
+# ---------------------------------------------------------------------- dynamic-width reading
+def _inked(end: int, width: int = 512, height: int = 32) -> Image.Image:
+    """A normalised piece whose ink (a few bars, so it is not uniform) ends at column ``end``."""
+    img = Image.new("L", (width, height), 255)
+    d = ImageDraw.Draw(img)
+    for x in range(2, end, 12):
+        d.rectangle((x, 8, min(x + 6, end - 1), 24), fill=0)
+    return img
+
+
+class _Spy:
+    """Wraps ``model.generate``: records every batch's pixels and returns the real ids."""
+
+    def __init__(self, model) -> None:
+        self.generate, self.pixels = model.generate, []
+        model.generate = self
+
+    def __call__(self, pixels, *args, **kwargs):
+        self.pixels.append(pixels.clone())
+        return self.generate(pixels, *args, **kwargs)
+
+    @property
+    def widths(self) -> list[int]:
+        return [p.shape[-1] for p in self.pixels]
+
+
+def test_piece_ink_end_and_crop_width():
+    from docencoder.ocr.reader import crop_width, piece_ink_end
+
+    assert piece_ink_end(Image.new("L", (512, 32), 255)) == 0
+    assert piece_ink_end(_inked(100)) == 100
+    assert crop_width(0, 32, 512) == 32  # a blank piece still has one token
+    assert crop_width(28, 32, 512, margin=4) == 32 and crop_width(29, 32, 512, margin=4) == 64
+    assert crop_width(511, 32, 512) == 512  # never wider than the geometry
+
+
+def test_dynamic_width_batches_are_cropped_to_their_ink(tmp_path):
+    from docencoder.data.lines import to_tensor
+    from docencoder.ocr.reader import CROP_MARGIN_PX
+
+    d = _save("line-tiny", tmp_path / "m")
+    r = Reader(d, batch_size=2, quantize="none",
+               generation=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+    assert r.cfg.geometry.dynamic_width
+    spy = _Spy(r.model)
+    ends = [40, 300, 480, 0, 120]
+    pieces = [_inked(e) if e else Image.new("L", (512, 32), 255) for e in ends]
+    texts = r.read_pieces(pieces)
+    assert len(texts) == 5
+    # widest first, two per batch: (480, 300), (120, 40), (0,)
+    assert spy.widths == [512, 128, 32]
+    unit = r.cfg.width_unit
+    assert all(w % unit == 0 and w <= 512 for w in spy.widths)
+    for pixels, batch in zip(spy.pixels, ([480, 300], [120, 40], [0])):
+        assert pixels.shape[-1] >= max(batch) + CROP_MARGIN_PX  # no ink is cut off
+        full = to_tensor([pieces[ends.index(e)] for e in batch])  # (B, 3, 32, 512)
+        assert torch.equal(pixels, full[..., :pixels.shape[-1]])  # the left part, unchanged
+        assert bool((full[..., pixels.shape[-1]:] == 1.0).all())  # and only white dropped
+    full_cost = 5 * r.cfg.view_tokens
+    assert r.vision_tokens == 2 * 16 + 2 * 4 + 1 == sum(p.shape[0] * p.shape[-1] // unit
+                                                         for p in spy.pixels) < full_cost
+
+
+def test_piece_reads_the_same_alone_and_among_wider_pieces(tmp_path):
+    """Cropping to the batch's widest ink never changes what a narrower piece reads as.
+
+    The stand-in decoder "reads" each row's ink columns (so its text depends on exactly the
+    pixels it is given, unlike a random model's); any ink cut off or any piece given another's
+    row would change the text.
+    """
+    d = _save("line-tiny", tmp_path / "m")
+    r = Reader(d, batch_size=3, quantize="none")
+    tok, eos, pad = r.tokenizer, r.cfg.tokens.eos_id, r.cfg.tokens.pad_id
+
+    def read_ink(pixels, prompt_ids, max_new_tokens, **kwargs):  # pixels (B, 3, H, W)
+        ink = (pixels[:, 0] < 0).any(dim=1)  # (B, W) columns holding ink
+        rows = [tok.encode(f"{int(c.sum())} {int(c.nonzero().max()) + 1 if c.any() else 0}")
+                + [eos] for c in ink]
+        T = max(len(row) for row in rows)
+        return torch.tensor([row + [pad] * (T - len(row)) for row in rows])  # (B, T)
+
+    r.model.generate = read_ink
+    ends = [40, 90, 300, 480, 91]
+    pieces = [_inked(e) for e in ends]
+    alone = [r.read_pieces([p])[0] for p in pieces]
+    assert len(set(alone)) == len(alone) and alone[1].endswith(" 90")
+    assert r.read_pieces(pieces) == alone  # batches (480, 300, 91), (90, 40)
+    r.batch_size = 8
+    assert r.read_pieces(pieces) == alone  # one batch, 512 px wide
+
+
+def test_piece_reads_the_same_alone_and_among_pieces_of_its_width(tmp_path):
+    """With a real (random) model: batch mates whose ink ends in the same tokens change nothing."""
+    d = _save("line-tiny", tmp_path / "m")
+    r = Reader(d, batch_size=8, quantize="none",
+               generation=GenerationConfig(tokens_per_char=0.2, token_margin=2))
+    spy = _Spy(r.model)
+    piece = _inked(90)  # 90 + margin -> 96 px, three tokens
+    (alone,) = r.read_pieces([piece])
+    mates = [_inked(91), _inked(92)]  # wider, but their ink ends in the same token
+    together = r.read_pieces(mates + [piece])
+    assert spy.widths == [96, 96]
+    assert together[2] == alone
+    assert torch.equal(spy.pixels[1][2], spy.pixels[0][0])  # the same pixels, in place 2
+
+
+def test_fixed_width_model_always_encodes_the_full_width(tmp_path):
+    d = _save("line-tiny", tmp_path / "m", geometry=dict(height=32, width=512, dynamic_width=False))
+    r = Reader(d, batch_size=2, quantize="none",
+               generation=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+    spy = _Spy(r.model)
+    r.read_pieces([_inked(40), _inked(300), Image.new("L", (512, 32), 255)])
+    assert spy.widths == [512, 512]
+    assert r.vision_tokens == 3 * r.cfg.view_tokens
+
+
+# ---------------------------------------------------------------------- int8 inference
+def test_quantize_modes():
+    from docencoder.ocr.reader import resolve_quantize
+
+    assert resolve_quantize("auto", "cpu") == "int8"
+    assert resolve_quantize("auto", "cuda:0") == "none"
+    assert resolve_quantize("none", "cpu") == "none"
+    with pytest.raises(ValueError, match="CPU only"):
+        resolve_quantize("int8", "cuda")
+    with pytest.raises(ValueError, match="unknown quantize"):
+        resolve_quantize("fp8", "cpu")
+
+
+def test_int8_reader_quantizes_linears_but_not_the_tied_head(tmp_path):
+    from torch import nn
+
+    d = _save("line-tiny", tmp_path / "m")
+    fp32 = Reader(d, quantize="none")
+    int8 = Reader(d)  # auto on CPU
+    assert int8.quantize == "int8" and fp32.quantize == "none"
+    assert int8.batch_size == 16  # the CPU default
+    assert int8.model_id == fp32.model_id  # the output still names the weights
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
+
+    quantized = [n for n, m in int8.model.named_modules() if isinstance(m, QuantizedLinear)]
+    assert any(n.startswith("sam.") for n in quantized) and any(n.startswith("decoder.model.")
+                                                                 for n in quantized)
+    plain = [n for n, m in int8.model.named_modules() if type(m) is nn.Linear]
+    assert plain == ["decoder.lm_head"]
+    dec = int8.model.decoder
+    assert dec.lm_head.weight is dec.get_input_embeddings().weight  # still tied
+    pixels = torch.rand(2, 3, 32, 256) * 2 - 1
+    with torch.inference_mode():
+        a, b = fp32.model.encode_image(pixels), int8.model.encode_image(pixels)
+    assert ((a - b).norm() / a.norm()).item() < 0.1  # int8 rounding, not a different model
+    texts = int8.read_pieces([_inked(200), _inked(60)])
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)

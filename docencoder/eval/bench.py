@@ -5,12 +5,14 @@ Fairness, as documented in the README:
 * **Same pixels.** Every page is rendered once at 150 DPI with poppler (pdf2image), grayscale;
   the degraded variant is the dev set's stored scan (the same render, degraded, JPEG). Both
   systems read exactly these image files; neither sees the PDF's text layer.
-* **Same machine share.** Tesseract runs one page per process with ``OMP_THREAD_LIMIT=1`` and as
-  many processes as cores (its recommended throughput setting); docencoder runs one process that
-  uses all cores through torch. pages/s is pages divided by wall time over the whole set.
+* **Same machine share.** Tesseract runs one page per process with ``OMP_THREAD_LIMIT=1``,
+  ``workers`` processes at a time (one per core, its recommended throughput setting). docencoder
+  runs the same way: ``workers`` processes with one torch thread each (``OMP_NUM_THREADS=1``),
+  taking pages from the shared list one at a time. Each worker loads the model, waits for the
+  others, then reads; pages/s is pages divided by the page-phase wall time of the slowest worker.
 * **Tesseract settings:** ``-l eng --psm 3 --dpi 150`` (LSTM engine, automatic page segmentation).
-* **Memory:** peak RSS (``VmHWM``) of each system's own process(es); docencoder's includes
-  Python, torch and the model. Model loading time is reported apart from pages/s.
+* **Memory:** peak RSS (``VmHWM``) of one process of each system (the largest); docencoder's
+  includes Python, torch and the model. Model loading time is reported apart from pages/s.
 
 A second table follows DeepSeek-OCR's Fox study: word precision against the compression ratio
 (text tokens of the ground truth per vision token the model spent on the page), for each model
@@ -21,10 +23,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
@@ -62,7 +66,8 @@ class BenchConfig:
     models: Sequence[Path] = (DEFAULT_MODEL_DIR,)
     batch_size: int = 16
     dpi: int = DPI
-    workers: int = 2
+    workers: int = 2  # processes per system (Tesseract pages, docencoder workers), 1 thread each
+    quantize: Sequence[str] = ("auto",)  # docencoder runs, one per mode (auto / int8 / none)
     out: Path = Path("out/bench_ocr")
     ocr_factory: str = "docencoder:OCR"  # module:attr building the OCR object (tests swap it)
 
@@ -75,13 +80,15 @@ class SystemRun:
     variant: str
     scores: list[PageScore]
     summary: dict
-    wall_s: float  # pages only (model loading excluded)
+    wall_s: float  # pages only (model loading excluded); slowest worker for parallel runs
     peak_rss_mb: float
     load_s: Optional[float] = None
     errors: list[str] = field(default_factory=list)
     vision_tokens: dict[str, Optional[int]] = field(default_factory=dict)  # page id -> tokens
     texts: dict[str, str] = field(default_factory=dict)
     latency_s: list[float] = field(default_factory=list)  # per page, as each page was timed
+    #: per worker process: {"pages", "load_s", "wall_s", "threads"} (docencoder runs)
+    workers: list[dict] = field(default_factory=list)
 
     @property
     def pages_per_s(self) -> float:
@@ -162,23 +169,48 @@ def model_available(model_dir: Path) -> Optional[str]:
     return None
 
 
+#: thread pools pinned to one thread in each docencoder worker, as OMP_THREAD_LIMIT=1 for Tesseract
+_ONE_THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+
+
+def _run_worker(spec: dict, folder: Path, timeout_s: float) -> tuple[dict, Optional[int], int]:
+    """One ``ocr_worker`` process: (its result, exit status or None on timeout, peak RSS kB)."""
+    index = spec["sync"]["index"]
+    spec_path, result_path = folder / f"spec-{index}.json", folder / f"result-{index}.json"
+    spec_path.write_text(json.dumps(spec))
+    env = dict(os.environ, **{name: "1" for name in _ONE_THREAD_ENV})
+    proc = subprocess.Popen([sys.executable, "-m", "docencoder.eval.ocr_worker",
+                             str(spec_path), str(result_path)], env=env)
+    status, peak_kb = wait_with_rusage(proc, timeout_s)
+    result = json.loads(result_path.read_text()) if result_path.exists() else {}
+    return result, status, peak_kb
+
+
 def run_docencoder(rows: Sequence[DevPage], variant: str, images: dict, gt: dict[str, str],
-                   cfg: BenchConfig, model_dir: Path) -> SystemRun:
-    """docencoder (one worker process, model loaded once) on one variant of the pages."""
-    spec = {"model": str(model_dir), "batch_size": cfg.batch_size, "dpi": cfg.dpi,
-            "factory": cfg.ocr_factory,
-            "inputs": [{"key": r.id, "path": str(images[(variant, r.id)])} for r in rows]}
+                   cfg: BenchConfig, model_dir: Path, quantize: str = "auto") -> SystemRun:
+    """docencoder on one variant of the pages: ``cfg.workers`` processes x 1 thread, as Tesseract.
+
+    Every worker loads the model once (``load_s`` is the slowest load), then they share the pages;
+    ``wall_s`` is the page phase of the slowest worker.
+    """
+    workers = max(1, cfg.workers)
+    inputs = [{"key": r.id, "path": str(images[(variant, r.id)])} for r in rows]
+    timeout = WORKER_TIMEOUT_PER_PAGE_S * max(1, len(rows))
     with tempfile.TemporaryDirectory() as tmp:
-        spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
-        spec_path.write_text(json.dumps(spec))
-        proc = subprocess.Popen([sys.executable, "-m", "docencoder.eval.ocr_worker",
-                                 str(spec_path), str(result_path)])
-        status, peak_kb = wait_with_rusage(proc, WORKER_TIMEOUT_PER_PAGE_S * max(1, len(rows)))
-        result = json.loads(result_path.read_text()) if result_path.exists() else {}
+        sync_dir = Path(tmp) / "sync"
+        sync_dir.mkdir()
+        specs = [{"model": str(model_dir), "batch_size": cfg.batch_size, "dpi": cfg.dpi,
+                  "factory": cfg.ocr_factory, "threads": 1, "quantize": quantize,
+                  "sync": {"dir": str(sync_dir), "index": i, "count": workers},
+                  "inputs": inputs} for i in range(workers)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(lambda spec: _run_worker(spec, Path(tmp), timeout), specs))
     errors = []
-    if status != 0:
-        errors.append(result.get("error") or f"worker exit status {status}")
-    by_key = {p["key"]: p for p in result.get("pages", [])}
+    for result, status, _ in done:
+        if status != 0:
+            errors.append(result.get("error") or f"worker exit status {status}")
+    pages = [p for result, _, _ in done for p in result.get("pages", [])]
+    by_key = {p["key"]: p for p in pages}
     scores, tokens, texts = [], {}, {}
     for r in rows:
         page = by_key.get(r.id)
@@ -188,20 +220,29 @@ def run_docencoder(rows: Sequence[DevPage], variant: str, images: dict, gt: dict
         scores.append(score_page(text, gt[r.id], key=r.id, missing=page is None))
         tokens[r.id] = page.get("vision_tokens") if page else None
         texts[r.id] = text
-    wall = sum(p["seconds"] for p in result.get("pages", []))
+    walls = [result.get("wall_s", sum(p["seconds"] for p in result.get("pages", [])))
+             for result, _, _ in done]
+    loads = [result["load_s"] for result, _, _ in done if result.get("load_s") is not None]
+    peak_kb = max(max(peak, result.get("max_rss_kb") or 0) for result, _, peak in done)
+    modes = {result["quantize"] for result, _, _ in done if result.get("quantize")}
+    suffix = f":{modes.pop()}" if len(modes) == 1 else ""  # the resolved mode: int8 or none
     return SystemRun(
-        system=f"docencoder:{model_dir.name}", variant=variant, scores=scores,
-        summary=summarize(scores), wall_s=wall,
-        peak_rss_mb=max(peak_kb, result.get("max_rss_kb") or 0) / _KB, load_s=result.get("load_s"),
-        errors=errors, vision_tokens=tokens, texts=texts,
-        latency_s=[p["seconds"] for p in result.get("pages", [])])
+        system=f"docencoder:{model_dir.name}{suffix}", variant=variant, scores=scores,
+        summary=summarize(scores), wall_s=max(walls), peak_rss_mb=peak_kb / _KB,
+        load_s=max(loads) if loads else None, errors=errors, vision_tokens=tokens, texts=texts,
+        latency_s=[by_key[r.id]["seconds"] for r in rows if r.id in by_key],
+        workers=[{"pages": len(result.get("pages", [])), "load_s": result.get("load_s"),
+                  "wall_s": wall, "threads": result.get("threads")}
+                 for (result, _, _), wall in zip(done, walls)])
 
 
 def count_vision_tokens(image_path: Path, model_cfg) -> int:
     """Vision tokens a model spends on a page, from the page's layout.
 
     A line model reads every line crop (long lines split into pieces that fit its width) as one
-    image of ``model_cfg.vision_tokens()`` tokens; a page model reads the page as one view.
+    image of ``model_cfg.vision_tokens()`` tokens, or, dynamic-width, of the tokens covering the
+    piece's ink (a lower bound: a batch is as wide as its widest piece); a page model reads the
+    page as one view. Used when the run did not report what it spent.
     """
     g = model_cfg.geometry
     if g.height >= g.width:  # a page geometry: one view per page (no tiles)
@@ -210,12 +251,16 @@ def count_vision_tokens(image_path: Path, model_cfg) -> int:
 
     from docencoder.data.lines import split_line
     from docencoder.ocr.layout import find_lines
+    from docencoder.ocr.reader import crop_width, piece_ink_end
 
     with Image.open(image_path) as im:
         layout = find_lines(im.convert("L"))
-    pieces = sum(len(split_line(crop, g.height, g.width))
-                 for block in layout.crops() for crop in block)
-    return pieces * model_cfg.vision_tokens()
+    pieces = [p for block in layout.crops() for crop in block
+              for p in split_line(crop, g.height, g.width)]
+    if not g.dynamic_width:
+        return len(pieces) * model_cfg.vision_tokens()
+    unit, rows = model_cfg.width_unit, model_cfg.token_grid(g.height, g.width)[0]
+    return sum(rows * crop_width(piece_ink_end(p), unit, g.width) // unit for p in pieces)
 
 
 def compression_table(run: SystemRun, rows: Sequence[DevPage], images: dict, gt: dict[str, str],
@@ -252,6 +297,7 @@ def compression_table(run: SystemRun, rows: Sequence[DevPage], images: dict, gt:
     return {"model": str(model_dir), "geometry": f"{model_cfg.name} "
             f"{model_cfg.geometry.height}x{model_cfg.geometry.width}",
             "tokens_per_view": model_cfg.vision_tokens(), "variant": run.variant,
+            "dynamic_width": model_cfg.geometry.dynamic_width,
             "pages": pages, "bins": bins}
 
 
@@ -369,12 +415,16 @@ def run_bench(cfg: BenchConfig, log=print) -> dict:
             if missing:
                 notes.append(f"docencoder skipped: {missing}")
                 continue
-            for variant in cfg.variants:
-                log(f"docencoder ({model_dir}) on {variant} pages ...")
-                run = run_docencoder(rows, variant, images, gt, cfg, model_dir)
-                runs.append(run)
-                if variant == cfg.variants[0]:
-                    comps.append(compression_table(run, rows, images, gt, model_dir))
+            notes.append(f"docencoder {model_dir.name}: {cfg.workers} worker processes x 1 torch "
+                         f"thread, batch {cfg.batch_size}, quantize "
+                         f"{'/'.join(cfg.quantize)} (peak RSS is per worker process)")
+            for quantize in cfg.quantize:
+                for variant in cfg.variants:
+                    log(f"docencoder ({model_dir}, quantize {quantize}) on {variant} pages ...")
+                    run = run_docencoder(rows, variant, images, gt, cfg, model_dir, quantize)
+                    runs.append(run)
+                    if variant == cfg.variants[0] and quantize == cfg.quantize[0]:
+                        comps.append(compression_table(run, rows, images, gt, model_dir))
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     result: dict[str, Any] = {
         "date": started, "dpi": cfg.dpi, "pages": [r.id for r in rows],
@@ -391,7 +441,8 @@ def run_bench(cfg: BenchConfig, log=print) -> dict:
     if runs:
         plot_speed(runs, cfg.out / "accuracy_vs_speed.png")
     for comp in comps:
-        print(f"\nCompression ({comp['geometry']}, {comp['tokens_per_view']} vision tokens "
+        upto = "up to " if comp.get("dynamic_width") else ""
+        print(f"\nCompression ({comp['geometry']}, {upto}{comp['tokens_per_view']} vision tokens "
               f"per view, {comp['variant']} pages):")
         print(fox_table(comp))
     if comps:

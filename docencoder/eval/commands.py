@@ -62,9 +62,10 @@ def register_bench(bench_subparsers) -> None:
 
     p = bench_subparsers.add_parser(
         "ocr", help="docencoder vs Tesseract 5 on the dev set: accuracy, speed, memory",
-        description="Run docencoder and Tesseract 5 (-l eng --psm 3, OMP_THREAD_LIMIT=1, pages in "
-        "parallel) on the same 150-DPI renders and scans of the dev-set pages; print accuracy, "
-        "pages/s and peak memory side by side, and precision against vision-text compression.")
+        description="Run docencoder and Tesseract 5 (-l eng --psm 3, OMP_THREAD_LIMIT=1), each as "
+        "--workers processes of one thread sharing the pages, on the same 150-DPI renders and "
+        "scans of the dev-set pages; print accuracy, pages/s and peak memory side by side, and "
+        "precision against vision-text compression.")
     p.add_argument("--pages", default=str(DEFAULT_PAGES),
                    help=f"number of dev-set pages (spread over all sources), 'all', or comma-"
                    f"separated page ids (default {DEFAULT_PAGES})")
@@ -77,7 +78,12 @@ def register_bench(bench_subparsers) -> None:
     p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of "
                    f"{','.join(VARIANTS)}")
     p.add_argument("--batch-size", type=int, default=16, help="docencoder batch size")
-    p.add_argument("--workers", type=int, default=2, help="Tesseract pages in parallel")
+    p.add_argument("--workers", type=int, default=2,
+                   help="processes per system, one thread each: Tesseract pages in parallel, "
+                   "docencoder worker processes (default 2)")
+    p.add_argument("--quantize", default="auto",
+                   help="docencoder runs, comma-separated subset of auto,int8,none: e.g. "
+                   "int8,none compares int8 with float32 on the same pages (default auto)")
     p.add_argument("--out", type=Path, default=Path("out/bench_ocr"),
                    help="folder for bench_ocr.json and the plots")
     p.set_defaults(func=_bench)
@@ -92,6 +98,8 @@ def _split(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
 
 
 def _bench(args: argparse.Namespace) -> int:
+    from docencoder.ocr.reader import QUANTIZE_MODES
+
     from .bench import DEFAULT_MODEL_DIR, SYSTEMS, VARIANTS, BenchConfig, run_bench
     from .devset import DEFAULT_DEV_DIR
 
@@ -105,7 +113,10 @@ def _bench(args: argparse.Namespace) -> int:
                           variants=_split(args.variants, VARIANTS, "variants"),
                           systems=_split(args.systems, SYSTEMS, "systems"),
                           models=tuple(args.model or (DEFAULT_MODEL_DIR,)),
-                          batch_size=args.batch_size, workers=args.workers, out=args.out)
+                          batch_size=args.batch_size, workers=args.workers, out=args.out,
+                          quantize=_split(args.quantize, QUANTIZE_MODES, "quantize"))
+        if cfg.workers < 1 or cfg.batch_size < 1:
+            raise ValueError("--workers and --batch-size must be positive")
         run_bench(cfg)
     except (OSError, ValueError) as e:
         print(f"docencoder bench ocr: {e}", file=sys.stderr)

@@ -8,9 +8,9 @@ Example::
     summary = ocr.ocr_files(["papers/"], "out/")   # a resumable batch job
 
 Pages stream through in windows: each page is rendered, laid out and cut into line pieces, its
-image dropped, and once a window holds ``batch_size`` pieces (or ``window_pages`` pages) all its
-pieces are decoded together and its pages emitted in page order. Memory therefore stays flat on
-long documents while batches stay full across page boundaries.
+image dropped, and once a window holds ``max(batch_size, WINDOW_PIECES)`` pieces (or
+``WINDOW_PAGES`` pages) all its pieces are decoded together and its pages emitted in page order.
+Memory therefore stays flat on long documents while batches stay full across page boundaries.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from PIL import Image
 
 from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_inputs,
                     open_document, output_names, parse_pages, select_pages)
-from .reader import GenerationConfig, ModelLoadError, Reader
+from .reader import QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader
 from .writers import DocumentWriter, ErrorLog, PageResult
 
 __all__ = ["OCR", "OCRError", "OCRSummary", "PageFailure", "PageResult"]
@@ -36,6 +36,9 @@ TEXT_LAYER_MODES = ("auto", "never", "only")
 TEXT_LAYER_MODEL = "text-layer"
 #: most pages held between rendering and decoding (bounds memory when pages have few lines)
 WINDOW_PAGES = 16
+#: fewest pieces a window collects before decoding: several CPU-sized batches, so pieces of
+#: similar width from neighbouring pages can share one
+WINDOW_PIECES = 64
 
 Pages = Union[None, str, Sequence[int]]
 
@@ -118,22 +121,28 @@ class OCR:
             None = the model shipped in the package. Loaded on first use, so a text-layer-only
             job never loads it.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
-        batch_size: line pieces (or pages, for page models) per generate call.
+        batch_size: line pieces (or pages, for page models) per generate call; None = 16 on CPU,
+            64 on CUDA (:data:`~docencoder.ocr.reader.DEFAULT_BATCH_SIZE`).
         dpi: rendering resolution of PDF pages.
         text_layer: ``auto`` (a PDF's own text where :func:`text_layer_quality` trusts it, OCR
             elsewhere), ``never`` (always read pixels) or ``only`` (never run the model).
         generation: token caps and repetition guard.
         max_page_pixels: pages larger than this at ``dpi`` are reported, not rendered.
+        quantize: ``auto`` (int8 Linear layers on CPU, none on CUDA), ``int8`` or ``none``; the
+            output's ``model`` field names the weights either way.
     """
 
     def __init__(self, model_dir: Optional[str | Path] = None, device: str = "cpu",
-                 batch_size: int = 64, dpi: int = 150, text_layer: str = "auto",
+                 batch_size: Optional[int] = None, dpi: int = 150, text_layer: str = "auto",
                  generation: Optional[GenerationConfig] = None,
-                 max_page_pixels: int = MAX_PAGE_PIXELS) -> None:
+                 max_page_pixels: int = MAX_PAGE_PIXELS, quantize: str = "auto") -> None:
         _check_mode(text_layer)
+        if quantize not in QUANTIZE_MODES:
+            raise ValueError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, "
+                             f"got {quantize!r}")
         if dpi < 1:
             raise ValueError(f"dpi must be positive, got {dpi}")
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_dir = model_dir
         self.device = device
@@ -142,13 +151,15 @@ class OCR:
         self.text_layer = text_layer
         self.generation = generation
         self.max_page_pixels = max_page_pixels
+        self.quantize = quantize
         self._reader: Optional[Reader] = None
 
     @property
     def reader(self) -> Reader:
         """The loaded model (loads it on first access)."""
         if self._reader is None:
-            self._reader = Reader(self.model_dir, self.device, self.batch_size, self.generation)
+            self._reader = Reader(self.model_dir, self.device, self.batch_size, self.generation,
+                                  quantize=self.quantize)
         return self._reader
 
     @property
@@ -212,7 +223,7 @@ class OCR:
             window: list[_Pending] = []
             for page in todo:
                 window.append(self._prepare(document, page, dpi, mode))
-                if (sum(p.weight() for p in window) >= self.batch_size
+                if (sum(p.weight() for p in window) >= max(self.batch_size or 0, WINDOW_PIECES)
                         or len(window) >= WINDOW_PAGES):
                     yield from self._emit(doc, window)
                     window = []
@@ -361,7 +372,7 @@ class OCR:
         """Constructor arguments, to rebuild an equal :class:`OCR` in a worker process."""
         return dict(model_dir=self.model_dir, device=self.device, batch_size=self.batch_size,
                     dpi=self.dpi, text_layer=self.text_layer, generation=self.generation,
-                    max_page_pixels=self.max_page_pixels)
+                    max_page_pixels=self.max_page_pixels, quantize=self.quantize)
 
 
 def _check_mode(mode: str) -> None:

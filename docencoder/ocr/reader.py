@@ -8,26 +8,36 @@ Two kinds of model read pages differently:
   that made the training lines, so inference sees text at the training scale — and the pieces of
   many lines *and pages* are decoded together, sorted by width so that one batch shares a similar
   token cap. Pieces of a line are joined with a space, lines with newlines, blocks with blank lines.
+  A *dynamic-width* line model (``geometry.dynamic_width``) encodes each batch only up to its
+  widest piece's last ink column (plus a margin, in whole vision tokens): pieces fill ~60 % of
+  512 px on average and the vision encoder's cost is proportional to the width it sees.
 * *page models* (tiny/small/base/large/gundam geometries) see the whole page, resized to fit the
   geometry and padded with white (aspect ratio kept); Gundam adds ``rows x cols`` local tiles of
   ``tile_size`` cut from the page resized to the tile grid closest to its aspect ratio.
 
 Every generation has a token cap and the windowed no-repeat-n-gram guard, so a model that loops
 (an undertrained one will) still finishes each batch in bounded time.
+
+On CPU the model's ``nn.Linear`` layers are quantised to int8 at load time (``quantize="auto"``):
+see :func:`quantize_int8`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 from PIL import Image
 
 from .layout import LayoutConfig, PageLayout, find_lines
+
+if TYPE_CHECKING:
+    from docencoder.model import DocEncoder
 
 #: where the model shipped with the package lives
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
@@ -35,6 +45,15 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
 MAX_CHARS_PER_LINE = 80
 #: grey level below which a column of a normalised piece counts as ink (for its filled width)
 _INK_LEVEL = 128
+#: white columns kept right of a batch's last ink column when a dynamic-width model crops it:
+#: about the margin ``normalize_line`` leaves around the ink (0.15 x ink height, ~4 px at 32 px),
+#: so ink is never nearer the right edge than in training and faint anti-aliased ink is kept
+CROP_MARGIN_PX = 4
+QUANTIZE_MODES = ("auto", "int8", "none")
+#: line pieces per generate call when none is given. On CPU, encoding gets slower per piece past
+#: ~16 (activations outgrow the cache: 64 costs ~1.4x per piece on the dev pages) while decoding
+#: gains little; a GPU wants large batches.
+DEFAULT_BATCH_SIZE = {"cpu": 16, "cuda": 64}
 _HASH_CHUNK = 1 << 20
 
 
@@ -87,11 +106,71 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _filled_width(piece: Image.Image) -> float:
-    """Share of a normalised piece's width up to its last ink column (1.0 = a full piece)."""
+def resolve_quantize(quantize: str, device: str) -> str:
+    """``auto``/``int8``/``none`` for a resolved device -> ``int8`` or ``none``.
+
+    ``auto`` is int8 on CPU and none on CUDA: PyTorch's dynamically quantised Linear runs on CPU
+    kernels only (fbgemm/oneDNN), and a GPU has fp16/bf16 for speed instead.
+
+    Raises:
+        ValueError: an unknown mode, or int8 asked for on CUDA.
+    """
+    if quantize not in QUANTIZE_MODES:
+        raise ValueError(f"unknown quantize mode {quantize!r}: use {', '.join(QUANTIZE_MODES)}")
+    on_cpu = device == "cpu"
+    if quantize == "int8" and not on_cpu:
+        raise ValueError(f"--quantize int8 runs on CPU only (device {device!r}); use auto or none")
+    if quantize == "auto":
+        return "int8" if on_cpu else "none"
+    return quantize
+
+
+def quantize_int8(model: "DocEncoder") -> "DocEncoder":
+    """Dynamic int8 quantisation of the model's ``nn.Linear`` layers except the LM head, in place.
+
+    Weights are quantised once here, per output channel (rows of a trained layer differ in range);
+    activations per batch at run time, so no calibration data is needed. Linear layers take over
+    half of the CPU time (SAM's MLPs and attention projections, CLIP's MLPs, the decoder);
+    convolutions, norms and the token embedding stay fp32. The LM head stays fp32: it is tied to
+    the token embedding (quantising would give it a copy of its own) and picks every output token,
+    for ~1 % of the FLOPs.
+    """
+    import torch
+    from torch import nn
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    head = model.decoder.get_output_embeddings()
+    # exactly nn.Linear: MultiheadAttention's out_proj (a Linear subclass) is read as a plain
+    # weight by its fused path, which a quantised module does not have
+    spec = {name: per_channel_dynamic_qconfig for name, m in model.named_modules()
+            if type(m) is nn.Linear and m is not head}
+    with warnings.catch_warnings():
+        # torch.ao.quantization announces its move to torchao; the API still works as documented
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", message=".*quantiz.*deprecated", category=UserWarning)
+        return quantize_dynamic(model, spec, dtype=torch.qint8, inplace=True)
+
+
+def piece_ink_end(piece: Image.Image) -> int:
+    """Columns of a normalised piece up to and including its last ink column (0 = blank).
+
+    The one measure of how much of a piece is text: it sets the piece's token cap and, for a
+    dynamic-width model, how wide its batch is encoded.
+    """
     a = np.asarray(piece, dtype=np.uint8)
     cols = np.nonzero((a < _INK_LEVEL).any(axis=0))[0]
-    return float(cols[-1] + 1) / a.shape[1] if cols.size else 0.0
+    return int(cols[-1]) + 1 if cols.size else 0
+
+
+def _left(piece: Image.Image, width: int) -> Image.Image:
+    """The left ``width`` columns of a piece (the piece itself when it is that wide)."""
+    return piece if piece.width == width else piece.crop((0, 0, width, piece.height))
+
+
+def crop_width(ink_end: int, unit: int, full: int, margin: int = CROP_MARGIN_PX) -> int:
+    """Pixel width that encodes ink ending at column ``ink_end``: ink + margin, rounded up to whole
+    vision tokens (``unit`` px each), at least one token and at most ``full``."""
+    return min(full, max(unit, math.ceil((ink_end + margin) / unit) * unit))
 
 
 @dataclass
@@ -127,29 +206,39 @@ class Reader:
         model_dir: a directory with ``model.safetensors``, ``config.json`` and ``tokenizer.json``
             (None = the model shipped in the package).
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
-        batch_size: line pieces (line models) or pages (page models) per generate call.
+        batch_size: line pieces (line models) or pages (page models) per generate call; None =
+            :data:`DEFAULT_BATCH_SIZE` of the device.
         generation: caps and repetition guard.
         layout: thresholds of the layout step (line models).
+        quantize: ``auto`` (int8 on CPU, none on CUDA), ``int8`` or ``none`` (see
+            :func:`quantize_int8`); ``self.quantize`` holds the resolved mode.
+
+    ``vision_tokens`` counts the vision tokens encoded so far (the cost of reading, as the
+    benchmark's compression table reports it).
     """
 
     def __init__(self, model_dir: Optional[str | Path] = None, device: str = "cpu",
-                 batch_size: int = 64, generation: Optional[GenerationConfig] = None,
-                 layout: Optional[LayoutConfig] = None) -> None:
+                 batch_size: Optional[int] = None, generation: Optional[GenerationConfig] = None,
+                 layout: Optional[LayoutConfig] = None, quantize: str = "auto") -> None:
         from docencoder.data.tokenizer import load_tokenizer
         from docencoder.model import load_pretrained
 
         d = check_model_dir(model_dir)
-        if batch_size < 1:
+        if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.device = resolve_device(device)
+        self.batch_size = batch_size or DEFAULT_BATCH_SIZE[self.device.split(":")[0]]
+        self.quantize = resolve_quantize(quantize, self.device)
         self.model_dir = d
-        self.model_id = model_id(d)
+        self.model_id = model_id(d)  # names the weights, whatever the run-time precision
         self.model = load_pretrained(d, map_location=self.device).eval()
+        if self.quantize == "int8":
+            self.model = quantize_int8(self.model)
+        self.vision_tokens = 0
         self.tokenizer = load_tokenizer(d / "tokenizer.json")
         if self.tokenizer.vocab_size > self.model.cfg.vocab_size:
             raise ModelLoadError(f"{d}: tokenizer has {self.tokenizer.vocab_size} tokens but the "
                                  f"model only {self.model.cfg.vocab_size}")
-        self.batch_size = batch_size
         self.gen = generation or GenerationConfig()
         self.layout_cfg = layout or LayoutConfig()
         self.prompt_ids = self.tokenizer.prompt_ids(self.gen.prompt)
@@ -176,26 +265,49 @@ class Reader:
                            for block in lay.crops(self.layout_cfg.pad_px)])
 
     def read_pieces(self, pieces: Sequence[Image.Image]) -> list[str]:
-        """Decode normalised line pieces in batches of similar width; texts in input order."""
+        """Decode normalised line pieces in batches of similar width; texts in input order.
+
+        Pieces are sorted by ink width (widest first), so a batch shares a similar token cap and,
+        for a dynamic-width model, is cropped to little more than its own text.
+        """
         import torch
 
         from docencoder.data.lines import to_tensor
 
-        widths = [_filled_width(p) for p in pieces]
-        order = sorted(range(len(pieces)), key=lambda i: -widths[i])
+        ends = [piece_ink_end(p) for p in pieces]
+        order = sorted(range(len(pieces)), key=lambda i: -ends[i])
         out: list[str] = [""] * len(pieces)
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
-            caps = [self._line_cap(widths[i]) for i in idx]
-            pixels = to_tensor([pieces[i] for i in idx]).to(self.device)  # (B, 3, H, W)
+            filled = [ends[i] / pieces[i].width for i in idx]  # share of a full piece
+            caps = [self._line_cap(f) for f in filled]
+            width = self._batch_width(max(ends[i] for i in idx))
+            pixels = to_tensor([_left(pieces[i], width) for i in idx])  # (B, 3, H, width)
+            pixels = pixels.to(self.device)
+            self.vision_tokens += len(idx) * self._view_tokens(width)
             with torch.inference_mode():
                 ids = self.model.generate(pixels, self.prompt_ids, max_new_tokens=max(caps),
                                           no_repeat_ngram=self.gen.line_no_repeat_ngram,
                                           repeat_window=self.gen.repeat_window)  # (B, T)
-            for row, i, cap in zip(ids.tolist(), idx, caps):
-                chars = math.ceil(widths[i] * MAX_CHARS_PER_LINE) + self.gen.token_margin
+            for row, i, f, cap in zip(ids.tolist(), idx, filled, caps):
+                chars = math.ceil(f * MAX_CHARS_PER_LINE) + self.gen.token_margin
                 out[i] = " ".join(self.tokenizer.decode(row[:cap]).split())[:chars]
         return out
+
+    def _batch_width(self, ink_end: int) -> int:
+        """Pixel width a batch whose widest ink ends at ``ink_end`` is encoded at.
+
+        Fixed-width models always see the full geometry; dynamic-width ones only what holds ink
+        (the white right-padding would cost as much to encode as text).
+        """
+        g = self.cfg.geometry
+        if not g.dynamic_width:
+            return g.width
+        return crop_width(ink_end, self.cfg.width_unit, g.width)
+
+    def _view_tokens(self, width: int) -> int:
+        rows, cols = self.cfg.token_grid(self.cfg.geometry.height, width)
+        return rows * cols
 
     def _line_cap(self, filled: float) -> int:
         chars = math.ceil(max(filled, 0.05) * MAX_CHARS_PER_LINE)
@@ -257,6 +369,8 @@ class Reader:
                 tiles = None
                 if grid is not None:
                     tiles = torch.stack([prepared[i][1] for i in idx]).to(self.device)  # (B, n, 3, t, t)
+                self.vision_tokens += len(idx) * self.cfg.vision_tokens(
+                    grid[0] * grid[1] if grid else 0)
                 with torch.inference_mode():
                     ids = self.model.generate(pixels, self.prompt_ids, tiles=tiles, tile_grid=grid,
                                               max_new_tokens=cap,
