@@ -297,3 +297,11 @@ def test_half_precision_file_loads_as_float32(tiny_line_model, tmp_path):
     assert w.dtype == torch.float32
     assert torch.equal(w, model.decoder.model.embed_tokens.weight.half().float())
     assert again.decoder.lm_head.weight.data_ptr() == w.data_ptr()  # still tied
+
+
+def test_generate_from_a_precomputed_prefix_equals_from_pixels(tiny_line_model):
+    model = _peaky(tiny_line_model)
+    x = torch.rand(4, 3, 32, 128) * 2 - 1
+    vision = torch.cat([model.encode_image(x[:2]), model.encode_image(x[2:])])  # chunked encode
+    assert torch.equal(model.generate(None, [5], max_new_tokens=8, vision=vision),
+                       model.generate(x, [5], max_new_tokens=8))

@@ -101,15 +101,15 @@ def _inked(end: int, width: int = 512, height: int = 32) -> Image.Image:
 
 
 class _Spy:
-    """Wraps ``model.generate``: records every batch's pixels and returns the real ids."""
+    """Wraps ``model.encode_image``: records every batch's pixels and returns the real prefix."""
 
     def __init__(self, model) -> None:
-        self.generate, self.pixels = model.generate, []
-        model.generate = self
+        self.encode, self.pixels = model.encode_image, []
+        model.encode_image = self
 
     def __call__(self, pixels, *args, **kwargs):
         self.pixels.append(pixels.clone())
-        return self.generate(pixels, *args, **kwargs)
+        return self.encode(pixels, *args, **kwargs)
 
     @property
     def widths(self) -> list[int]:
@@ -164,7 +164,8 @@ def test_piece_reads_the_same_alone_and_among_wider_pieces(tmp_path):
     r = Reader(d, batch_size=3, quantize="none")
     tok, eos, pad = r.tokenizer, r.cfg.tokens.eos_id, r.cfg.tokens.pad_id
 
-    def read_ink(pixels, prompt_ids, max_new_tokens, **kwargs):  # pixels (B, 3, H, W)
+    def read_ink(pixels, prompt_ids, max_new_tokens, vision=None, **kwargs):
+        pixels = pixels if vision is None else vision  # (B, 3, H, W): "encoded" as themselves
         ink = (pixels[:, 0] < 0).any(dim=1)  # (B, W) columns holding ink
         rows = [tok.encode(f"{int(c.sum())} {int(c.nonzero().max()) + 1 if c.any() else 0}")
                 + [eos] for c in ink]
@@ -172,6 +173,7 @@ def test_piece_reads_the_same_alone_and_among_wider_pieces(tmp_path):
         return torch.tensor([row + [pad] * (T - len(row)) for row in rows])  # (B, T)
 
     r.model.generate = read_ink
+    r.model.encode_image = lambda pixels, *args, **kwargs: pixels
     ends = [40, 90, 300, 480, 91]
     pieces = [_inked(e) for e in ends]
     alone = [r.read_pieces([p])[0] for p in pieces]
@@ -226,7 +228,7 @@ def test_int8_reader_quantizes_linears_but_not_the_tied_head(tmp_path):
     fp32 = Reader(d, quantize="none")
     int8 = Reader(d)  # auto on CPU
     assert int8.quantize == "int8" and fp32.quantize == "none"
-    assert int8.batch_size == 16  # the CPU default
+    assert int8.batch_size == 64  # the CPU default (encoded in chunks of 16)
     assert int8.model_id == fp32.model_id  # the output still names the weights
     from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
 
