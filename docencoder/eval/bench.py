@@ -64,7 +64,7 @@ class BenchConfig:
     variants: Sequence[str] = VARIANTS
     systems: Sequence[str] = SYSTEMS
     models: Sequence[Path] = (DEFAULT_MODEL_DIR,)
-    batch_size: int = 16
+    batch_size: Optional[int] = None  # None = the reader's default (64 on CPU, encoded in 16s)
     dpi: int = DPI
     workers: int = 2  # processes per system (Tesseract pages, docencoder workers), 1 thread each
     quantize: Sequence[str] = ("auto",)  # docencoder runs, one per mode (auto / int8 / none)
@@ -416,7 +416,7 @@ def run_bench(cfg: BenchConfig, log=print) -> dict:
                 notes.append(f"docencoder skipped: {missing}")
                 continue
             notes.append(f"docencoder {model_dir.name}: {cfg.workers} worker processes x 1 torch "
-                         f"thread, batch {cfg.batch_size}, quantize "
+                         f"thread, batch {cfg.batch_size or 'default'}, quantize "
                          f"{'/'.join(cfg.quantize)} (peak RSS is per worker process)")
             for quantize in cfg.quantize:
                 for variant in cfg.variants:

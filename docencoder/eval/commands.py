@@ -77,7 +77,8 @@ def register_bench(bench_subparsers) -> None:
                    f"{','.join(SYSTEMS)}")
     p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of "
                    f"{','.join(VARIANTS)}")
-    p.add_argument("--batch-size", type=int, default=16, help="docencoder batch size")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="docencoder decoding batch (default: the reader's, 64 on CPU)")
     p.add_argument("--workers", type=int, default=2,
                    help="processes per system, one thread each: Tesseract pages in parallel, "
                    "docencoder worker processes (default 2)")
@@ -115,7 +116,7 @@ def _bench(args: argparse.Namespace) -> int:
                           models=tuple(args.model or (DEFAULT_MODEL_DIR,)),
                           batch_size=args.batch_size, workers=args.workers, out=args.out,
                           quantize=_split(args.quantize, QUANTIZE_MODES, "quantize"))
-        if cfg.workers < 1 or cfg.batch_size < 1:
+        if cfg.workers < 1 or (cfg.batch_size is not None and cfg.batch_size < 1):
             raise ValueError("--workers and --batch-size must be positive")
         run_bench(cfg)
     except (OSError, ValueError) as e:

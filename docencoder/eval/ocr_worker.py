@@ -3,7 +3,7 @@
     python -m docencoder.eval.ocr_worker SPEC.json RESULT.json
 
 A separate process makes the peak memory (max RSS) and the time of model loading docencoder's own,
-not the benchmark's. ``SPEC.json``: ``{"model": dir or null, "batch_size": int, "dpi": int,
+not the benchmark's. ``SPEC.json``: ``{"model": dir or null, "batch_size": int or null, "dpi": int,
 "threads": int or null, "quantize": str or null, "sync": null or {"dir", "index", "count"},
 "inputs": [{"key": str, "path": image or PDF}, ...]}``. ``RESULT.json``: ``{"load_s": float,
 "wall_s": float, "mode": str, "quantize": resolved mode or null, "threads": torch threads or
@@ -144,7 +144,9 @@ def build(spec: dict) -> Any:
     """The OCR object of ``spec`` with its model loaded (docencoder loads lazily)."""
     OCR = load_factory(spec.get("factory") or DEFAULT_FACTORY)  # noqa: N806 (a class)
 
-    kwargs: dict[str, Any] = {"batch_size": int(spec.get("batch_size", 16))}
+    kwargs: dict[str, Any] = {}
+    if spec.get("batch_size"):
+        kwargs["batch_size"] = int(spec["batch_size"])
     if spec.get("model"):
         kwargs["model_dir"] = spec["model"]
     if spec.get("quantize"):
