@@ -78,6 +78,12 @@ class Char:
     ink: Optional[tuple[float, float, float, float]] = None
 
 
+def union_box(boxes: Sequence[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """(left, bottom, right, top) enclosing every box of a non-empty list."""
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
 @dataclass
 class TextLine:
     """One horizontal line of text: its characters, text and box (PDF points)."""
@@ -90,35 +96,29 @@ class TextLine:
         return " ".join("".join(c.text for c in self.chars).split())
 
     @property
+    def glyphs(self) -> list[Char]:
+        """The characters that have glyphs (not generated, not blank)."""
+        return [c for c in self.chars if not c.generated and c.text.strip()]
+
+    @property
     def bbox(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) over the characters that have glyphs."""
-        boxes = [c.box for c in self.chars if not c.generated and c.text.strip()]
-        if not boxes:
-            boxes = [c.box for c in self.chars]
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                max(b[2] for b in boxes), max(b[3] for b in boxes))
+        return union_box([c.box for c in self.glyphs] or [c.box for c in self.chars])
 
     @property
     def reach(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) over the loose and ink boxes of the glyphs: where the
         line's ink can be (accents and tall glyphs can rise above the font's ascent)."""
-        glyphs = [c for c in self.chars if not c.generated and c.text.strip()]
+        glyphs = self.glyphs
         boxes = [c.box for c in glyphs] + [c.ink for c in glyphs if c.ink is not None]
-        if not boxes:
-            return self.bbox
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                max(b[2] for b in boxes), max(b[3] for b in boxes))
+        return union_box(boxes) if boxes else self.bbox
 
     @property
     def ink_bbox(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) over the glyphs' own ink boxes (loose boxes where unknown):
         tighter than :attr:`bbox`, whose descent and ascent are the font's, not the glyphs'."""
-        glyphs = [c for c in self.chars if not c.generated and c.text.strip()]
-        boxes = [c.ink if c.ink is not None else c.box for c in glyphs]
-        if not boxes:
-            return self.bbox
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                max(b[2] for b in boxes), max(b[3] for b in boxes))
+        boxes = [c.ink if c.ink is not None else c.box for c in self.glyphs]
+        return union_box(boxes) if boxes else self.bbox
 
     @property
     def height(self) -> float:
@@ -597,9 +597,8 @@ def word_spans(line: TextLine, layout: PageLayout, image_size: tuple[int, int],
     width = crop[2] - crop[0]
     spans: list[list[int]] = []
     for chars in words:
-        boxes = [c.box for c in chars] + [c.ink for c in chars if c.ink is not None]
-        left, _, right, _ = layout.to_pixels((min(b[0] for b in boxes), 0.0,
-                                              max(b[2] for b in boxes), 0.0), image_size)
+        left, _, right, _ = layout.to_pixels(union_box(
+            [c.box for c in chars] + [c.ink for c in chars if c.ink is not None]), image_size)
         x0 = max(0, math.floor(left - crop[0]))  # page pixels -> crop pixels
         x1 = min(width, math.ceil(right - crop[0]))
         if x1 <= x0:

@@ -8,7 +8,7 @@ Example::
     summary = ocr.ocr_files(["papers/"], "out/")   # a resumable batch job
 
 Pages stream through in windows: each page is rendered, laid out and cut into line pieces, its
-image dropped, and once a window holds ``max(batch_size, WINDOW_PIECES)`` pieces (or
+image dropped, and once a window holds ``max(batch_size, DEFAULT_BATCH_SIZE)`` pieces (or
 ``WINDOW_PAGES`` pages) all its pieces are decoded together and its pages emitted in page order.
 Memory therefore stays flat on long documents while batches stay full across page boundaries.
 """
@@ -26,7 +26,7 @@ from PIL import Image
 
 from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_inputs,
                     open_document, output_names, parse_pages, select_pages)
-from .reader import QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader
+from .reader import DEFAULT_BATCH_SIZE, QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader
 from .writers import DocumentWriter, ErrorLog, PageResult
 
 __all__ = ["OCR", "OCRError", "OCRSummary", "PageFailure", "PageResult"]
@@ -36,9 +36,6 @@ TEXT_LAYER_MODES = ("auto", "never", "only")
 TEXT_LAYER_MODEL = "text-layer"
 #: most pages held between rendering and decoding (bounds memory when pages have few lines)
 WINDOW_PAGES = 16
-#: fewest pieces a window collects before decoding: several CPU-sized batches, so pieces of
-#: similar width from neighbouring pages can share one
-WINDOW_PIECES = 64
 
 Pages = Union[None, str, Sequence[int]]
 
@@ -121,8 +118,8 @@ class OCR:
             None = the model shipped in the package. Loaded on first use, so a text-layer-only
             job never loads it.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
-        batch_size: line pieces (or pages, for page models) per generate call; None = 16 on CPU,
-            64 on CUDA (:data:`~docencoder.ocr.reader.DEFAULT_BATCH_SIZE`).
+        batch_size: line pieces (or pages, for page models) per generate call; None =
+            :data:`~docencoder.ocr.reader.DEFAULT_BATCH_SIZE` (64; on CPU encoded in chunks of 16).
         dpi: rendering resolution of PDF pages.
         text_layer: ``auto`` (a PDF's own text where :func:`text_layer_quality` trusts it, OCR
             elsewhere), ``never`` (always read pixels) or ``only`` (never run the model).
@@ -223,7 +220,7 @@ class OCR:
             window: list[_Pending] = []
             for page in todo:
                 window.append(self._prepare(document, page, dpi, mode))
-                if (sum(p.weight() for p in window) >= max(self.batch_size or 0, WINDOW_PIECES)
+                if (sum(p.weight() for p in window) >= max(self.batch_size or 0, DEFAULT_BATCH_SIZE)
                         or len(window) >= WINDOW_PAGES):
                     yield from self._emit(doc, window)
                     window = []

@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="DIR", default=None,
                    help="model directory (default: the model shipped in the package)")
     p.add_argument("--batch-size", type=int, default=None,
-                   help="line pieces (or pages, for page models) per batch (default 16 on CPU, "
-                        "64 on CUDA)")
+                   help="line pieces (or pages, for page models) per decoding batch (default 64; "
+                        "on CPU encoded in chunks of 16)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     p.add_argument("--workers", type=int, default=1,
                    help="processes to split documents over; each loads the model (default 1)")

@@ -54,7 +54,7 @@ QUANTIZE_MODES = ("auto", "int8", "none")
 #: CPU, encoding gets slower per piece past ~16 (activations outgrow the cache: 64 costs ~1.4x
 #: per piece on the dev pages) while decoding 64 rows at once beats 4 x 16 (8 dev pages, 653
 #: pieces, 1 thread: 10.8 s vs 11.7 s); a GPU wants large batches for both.
-DEFAULT_BATCH_SIZE = {"cpu": 64, "cuda": 64}
+DEFAULT_BATCH_SIZE = 64
 ENCODE_CHUNK = {"cpu": 16, "cuda": 64}
 _HASH_CHUNK = 1 << 20
 
@@ -209,7 +209,7 @@ class Reader:
             (None = the model shipped in the package).
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         batch_size: line pieces (line models) or pages (page models) per generate call; None =
-            :data:`DEFAULT_BATCH_SIZE` of the device.
+            :data:`DEFAULT_BATCH_SIZE`.
         generation: caps and repetition guard.
         layout: thresholds of the layout step (line models).
         quantize: ``auto`` (int8 on CPU, none on CUDA), ``int8`` or ``none`` (see
@@ -229,7 +229,7 @@ class Reader:
         if batch_size is not None and batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.device = resolve_device(device)
-        self.batch_size = batch_size or DEFAULT_BATCH_SIZE[self.device.split(":")[0]]
+        self.batch_size = batch_size or DEFAULT_BATCH_SIZE
         self.quantize = resolve_quantize(quantize, self.device)
         self.model_dir = d
         self.model_id = model_id(d)  # names the weights, whatever the run-time precision
