@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from docencoder.model import DocEncoder, config_names, get_config, load_pretrained, save_pretrained
 from docencoder.model.config import COMPRESSOR_STRIDE
+from docencoder.model.decoder import WindowedNoRepeatNGram, greedy_decode
 from docencoder.model.docencoder import packed_attention
 from docencoder.model.sam import Block, window_partition, window_unpartition
 from docencoder.model.weights import load_part_weights
@@ -305,3 +307,36 @@ def test_generate_from_a_precomputed_prefix_equals_from_pixels(tiny_line_model):
     vision = torch.cat([model.encode_image(x[:2]), model.encode_image(x[2:])])  # chunked encode
     assert torch.equal(model.generate(None, [5], max_new_tokens=8, vision=vision),
                        model.generate(x, [5], max_new_tokens=8))
+
+
+class _EosAfterFirstToken(LogitsProcessor):
+    """Ends each row after a row-specific number of tokens (1 + its first token mod 5)."""
+
+    def __init__(self, eos_id: int) -> None:
+        self.eos_id = eos_id
+
+    def __call__(self, input_ids, scores):
+        if input_ids.shape[1] == 0:
+            return scores
+        stop = input_ids.shape[1] >= 1 + input_ids[:, 0] % 5  # (B,)
+        scores[stop] = float("-inf")
+        scores[stop, self.eos_id] = 0.0
+        return scores
+
+
+def test_lean_greedy_decoding_equals_transformers_generate(tiny_line_model):
+    """Rows that end at different steps are dropped from the batch; the ids must not change."""
+    model = _peaky(tiny_line_model)
+    torch.manual_seed(7)  # random prefixes: a random model reads random images alike
+    embeds = 3 * torch.randn(6, model.cfg.prefix_length() + 1, model.cfg.decoder.hidden_size)
+    tok = model.cfg.tokens
+    procs = LogitsProcessorList([_EosAfterFirstToken(tok.eos_id), WindowedNoRepeatNGram(2, 8)])
+    lean = greedy_decode(model.decoder, embeds, 10, tok.eos_id, tok.pad_id, procs)
+    ref = model.decoder.generate(
+        inputs_embeds=embeds, attention_mask=torch.ones(embeds.shape[:2], dtype=torch.long),
+        generation_config=GenerationConfig(max_new_tokens=10, do_sample=False, eos_token_id=tok.eos_id,
+                                           pad_token_id=tok.pad_id, bos_token_id=None),
+        logits_processor=procs)
+    assert torch.equal(lean, ref)
+    ends = [(row == tok.eos_id).nonzero()[0].item() for row in lean]
+    assert len(set(ends)) > 1  # the rows really did finish at different steps

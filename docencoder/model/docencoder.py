@@ -22,7 +22,7 @@ from transformers import GenerationConfig, LogitsProcessorList
 from .clip import ClipEncoder
 from .compressor import Compressor
 from .config import ModelConfig
-from .decoder import WindowedNoRepeatNGram, build_decoder
+from .decoder import WindowedNoRepeatNGram, build_decoder, greedy_decode
 from .projector import Projector, add_newlines
 from .sam import SamEncoder
 
@@ -218,6 +218,10 @@ class DocEncoder(nn.Module):
                  vision: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Read the images: greedy by default, sampling optional, with a windowed repetition guard.
 
+        Greedy decoding with the cache runs :func:`~.decoder.greedy_decode` (the same tokens as
+        transformers' ``generate``, without its per-step overhead); sampling, or ``use_cache=False``,
+        goes through ``generate``.
+
         Args:
             pixel_values: `(B, 3, H, W)`.
             prompt_ids: task prompt token ids placed after the vision prefix (e.g. ``<|ocr|>``).
@@ -241,6 +245,9 @@ class DocEncoder(nn.Module):
         processors = LogitsProcessorList()
         if no_repeat_ngram:
             processors.append(WindowedNoRepeatNGram(no_repeat_ngram, max(repeat_window, no_repeat_ngram)))
+        if not do_sample and use_cache:
+            return greedy_decode(self.decoder, embeds, max_new_tokens, tok.eos_id, tok.pad_id,
+                                 processors)  # (B, T)
         gen_cfg = GenerationConfig(
             max_new_tokens=max_new_tokens, do_sample=do_sample, use_cache=use_cache,
             temperature=temperature if do_sample else None, top_k=top_k if do_sample else None,

@@ -270,14 +270,16 @@ class Reader:
         """Decode normalised line pieces in batches of similar width; texts in input order.
 
         Pieces are sorted by ink width (widest first), so a batch shares a similar token cap and,
-        for a dynamic-width model, is cropped to little more than its own text.
+        for a dynamic-width model, is cropped to little more than its own text. Blank pieces are
+        not decoded.
         """
         import torch
 
         from docencoder.data.lines import to_tensor
 
         ends = [piece_ink_end(p) for p in pieces]
-        order = sorted(range(len(pieces)), key=lambda i: -ends[i])
+        # a blank piece reads as "" (the model would invent a few characters for it)
+        order = sorted((i for i in range(len(pieces)) if ends[i]), key=lambda i: -ends[i])
         out: list[str] = [""] * len(pieces)
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]

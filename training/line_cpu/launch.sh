@@ -15,6 +15,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BIN=.venv/bin
+# Idle torch threads sleep instead of spin-waiting: with the 2 cores shared (data building, tests)
+# a spinning thread made batches 4-5x slower.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 RUN=runs/line_cpu
 SHIPPED=docencoder/assets/default
 TOTAL_STEPS=30000   # trainer.max_steps of configs/line_cpu.yaml: the whole cosine
