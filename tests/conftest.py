@@ -23,3 +23,36 @@ def tiny_line_model(tokenizer):
     torch.manual_seed(0)
     cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
     return DocEncoder(cfg)
+
+
+@pytest.fixture(scope="session")
+def bad_inputs(tmp_path_factory):
+    """A folder of one readable one-page PDF (good.pdf) among inputs that must each fail cleanly:
+    empty, not a PDF, truncated, corrupt, a dangling symlink, encrypted, a page too large to
+    render, a broken PNG and a broken TIFF."""
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    from docencoder.ocr.samples import SampleStyle, make_whitepaper
+
+    d = tmp_path_factory.mktemp("bad_inputs")
+    good = make_whitepaper(d / "good.pdf", n_pages=1,
+                           style=SampleStyle(columns=1, header=False, footer=False), title="")
+    data = good.path.read_bytes()
+    (d / "empty.pdf").write_bytes(b"")
+    (d / "notpdf.pdf").write_text("plain text, not a PDF\n")
+    (d / "truncated.pdf").write_bytes(data[: len(data) // 3])
+    (d / "corrupt.pdf").write_bytes(data[:200] + bytes(range(256)) * 8 + data[-300:])
+    (d / "broken.pdf").symlink_to(d / "nowhere.pdf")
+    c = canvas.Canvas(str(d / "encrypted.pdf"),
+                      encrypt=pdfencrypt.StandardEncryption("secret", ownerPassword="owner"))
+    c.drawString(72, 720, "secret text")
+    c.showPage()
+    c.save()
+    c = canvas.Canvas(str(d / "huge.pdf"), pagesize=(14400, 14400))
+    c.drawString(72, 720, "a very large page")
+    c.showPage()
+    c.save()
+    (d / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 50)
+    (d / "bad.tiff").write_bytes(b"II*\0garbage")
+    return d

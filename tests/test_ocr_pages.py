@@ -47,32 +47,6 @@ def test_expand_inputs(tmp_path):
     assert names[0] == "scan" and names[1] != names[2] and names[1].startswith("x-")
 
 
-@pytest.fixture(scope="module")
-def bad_files(tmp_path_factory):
-    from reportlab.lib import pdfencrypt
-    from reportlab.pdfgen import canvas
-
-    d = tmp_path_factory.mktemp("bad")
-    good = make_whitepaper(d / "good.pdf", n_pages=1).path
-    data = good.read_bytes()
-    (d / "empty.pdf").write_bytes(b"")
-    (d / "notpdf.pdf").write_text("hello, I am a text file\n")
-    (d / "truncated.pdf").write_bytes(data[: len(data) // 3])
-    (d / "corrupt.pdf").write_bytes(data[:200] + bytes(range(256)) * 8 + data[-300:])
-    (d / "broken.pdf").symlink_to(d / "nowhere.pdf")
-    c = canvas.Canvas(str(d / "encrypted.pdf"),
-                      encrypt=pdfencrypt.StandardEncryption("secret", ownerPassword="owner"))
-    c.drawString(72, 720, "secret text")
-    c.showPage()
-    c.save()
-    c = canvas.Canvas(str(d / "huge.pdf"), pagesize=(14400, 14400))
-    c.drawString(72, 720, "a very large page")
-    c.showPage()
-    c.save()
-    (d / "bad.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 50)
-    return d
-
-
 @pytest.mark.parametrize("name, message", [
     ("empty.pdf", "empty file"),
     ("notpdf.pdf", "not a PDF"),
@@ -82,13 +56,13 @@ def bad_files(tmp_path_factory):
     ("encrypted.pdf", "encrypted PDF"),
     ("bad.png", "not a readable image"),
 ])
-def test_bad_documents_have_clear_errors(bad_files, name, message):
+def test_bad_documents_have_clear_errors(bad_inputs, name, message):
     with pytest.raises(DocumentError, match=message):
-        open_document(bad_files / name)
+        open_document(bad_inputs / name)
 
 
-def test_huge_page_is_a_page_error(bad_files):
-    with open_document(bad_files / "huge.pdf") as doc:
+def test_huge_page_is_a_page_error(bad_inputs):
+    with open_document(bad_inputs / "huge.pdf") as doc:
         assert doc.n_pages == 1
         with pytest.raises(PageError, match="megapixels, above the cap"):
             doc.render(1, 150)

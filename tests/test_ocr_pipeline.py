@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from docencoder.cli import main
-from docencoder.ocr.samples import SampleStyle, make_scanned_pdf, make_whitepaper
+from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = {"doc": str, "page": int, "text": str, "source": str, "model": str, "dpi": int,
@@ -146,34 +146,15 @@ def test_image_inputs_and_read_image(sample, model_dir, tmp_path):
     assert err["page"] is None and "no text layer" in err["error"]
 
 
-def test_bad_inputs_are_reported_and_the_rest_done(model_dir, tmp_path):
-    from reportlab.lib import pdfencrypt
-    from reportlab.pdfgen import canvas
-
-    src = tmp_path / "in"
-    good = make_whitepaper(src / "good.pdf", n_pages=1,
-                           style=SampleStyle(columns=1, header=False, footer=False), title="")
-    data = good.path.read_bytes()
-    (src / "empty.pdf").write_bytes(b"")
-    (src / "notpdf.pdf").write_text("plain text, not a PDF\n")
-    (src / "truncated.pdf").write_bytes(data[: len(data) // 3])
-    (src / "bad.tiff").write_bytes(b"II*\0garbage")
-    c = canvas.Canvas(str(src / "encrypted.pdf"),
-                      encrypt=pdfencrypt.StandardEncryption("pw", ownerPassword="owner"))
-    c.drawString(72, 720, "hidden")
-    c.showPage()
-    c.save()
-    c = canvas.Canvas(str(src / "huge.pdf"), pagesize=(14400, 14400))
-    c.drawString(72, 720, "huge")
-    c.showPage()
-    c.save()
+def test_bad_inputs_are_reported_and_the_rest_done(model_dir, bad_inputs, tmp_path):
+    src = bad_inputs
     out = tmp_path / "out"
     rc = main(["ocr", str(src), str(tmp_path / "missing.pdf"), "-o", str(out), "--model",
                str(model_dir), "--text-layer", "never", "--quiet"])
     assert rc == 1
     errors = {Path(e["doc"]).name: e for e in _records(out / "errors.jsonl")}
-    assert set(errors) == {"empty.pdf", "notpdf.pdf", "truncated.pdf", "bad.tiff", "encrypted.pdf",
-                           "huge.pdf", "missing.pdf"}
+    assert set(errors) == {"empty.pdf", "notpdf.pdf", "truncated.pdf", "corrupt.pdf", "broken.pdf",
+                           "bad.png", "bad.tiff", "encrypted.pdf", "huge.pdf", "missing.pdf"}
     assert "empty file" in errors["empty.pdf"]["error"]
     assert "not a PDF" in errors["notpdf.pdf"]["error"]
     assert "truncated" in errors["truncated.pdf"]["error"]

@@ -15,6 +15,7 @@ import torch
 from docencoder.data.datamodule import LineDataModule
 from docencoder.model import load_pretrained
 from docencoder.training.callbacks import state_digest
+from docencoder.training.ctc import CtcHead, ctc_loss, ctc_targets
 from docencoder.training.export import export_checkpoint
 from docencoder.training.module import DocEncoderModule, copy_parts, lr_factor, warmup_cosine
 
@@ -161,3 +162,53 @@ def test_export_roundtrip(tmp_path):
     state = json.loads((out / "training.json").read_text())
     assert state["step"] == state["checkpoint_step"] == trainer.global_step == 1
     assert state["config"] == "line-tiny" and state["batches"] == 1
+
+
+# ---------------------------------------------------------------------- auxiliary CTC loss
+def test_ctc_targets_take_only_the_text_tokens():
+    m = DocEncoderModule(config="line-tiny", ctc_weight=0.5)
+    data = LineDataModule(config="line-tiny", batch_size=4, num_workers=0, val_batches=1)
+    data.setup("fit")
+    batch = next(iter(data.train_dataloader()))
+    ids = batch.input_ids
+    text = m.model.target_mask(ids) & batch.attention_mask.bool() & (ids != m.model.cfg.tokens.eos_id)
+    targets, lengths = ctc_targets(ids, text)
+    tok = m.tokenizer
+    rows = torch.split(targets, lengths.tolist())
+    assert [tok.decode(r.tolist()) for r in rows] == [" ".join(t.split()) for t in batch.texts]
+
+
+def test_ctc_head_learns_a_column_code():
+    """A map whose columns spell the target is learned to zero loss (the head and loss fit)."""
+    torch.manual_seed(0)
+    head = CtcHead(rows=2, channels=6, vocab_size=6)
+    targets = torch.tensor([1, 2, 2, 3, 4, 5])  # rows: [1, 2, 2] and [3, 4, 5]
+    lengths = torch.tensor([3, 3])
+    code = torch.zeros(2, 6, 2, 8)  # (B, C, rows, W): column w one-hot at its token, blank = 0
+    for b, seq in enumerate(([1, 0, 2, 0, 2, 0, 0, 0], [3, 3, 4, 0, 5, 5, 0, 0])):
+        for w, c in enumerate(seq):
+            code[b, c, :, w] = 1.0
+    opt = torch.optim.Adam(head.parameters(), lr=0.05)
+    first = None
+    for _ in range(300):
+        loss = ctc_loss(head(code), targets, lengths, blank=0)
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < 0.1 * first
+
+
+def test_ctc_weight_trains_the_head_and_is_not_exported(tmp_path):
+    L.seed_everything(7)
+    module = DocEncoderModule(config="line-tiny", lr=3e-3, warmup_steps=2, ctc_weight=0.3)
+    assert "ctc_head" in {g["name"] for g in module.param_groups()}
+    before = module.ctc_head.proj.weight.detach().clone()
+    data = LineDataModule(config="line-tiny", batch_size=3, num_workers=0, val_batches=1)
+    ckpt = L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
+    trainer = _trainer(tmp_path, 2, [ckpt])
+    trainer.fit(module, data)
+    assert not torch.equal(before, module.ctc_head.proj.weight)
+    assert torch.isfinite(trainer.callback_metrics["train/ctc"])
+    out = export_checkpoint(tmp_path / "ckpt" / "last.ckpt", tmp_path / "model")
+    assert state_digest(load_pretrained(out)) == state_digest(module.model.eval())

@@ -23,6 +23,8 @@ from docencoder.model.config import get_config
 from docencoder.model.docencoder import DocEncoder
 from docencoder.model.weights import load_part_weights, load_pretrained
 
+from .ctc import CtcHead, ctc_loss, ctc_targets
+
 PARTS = ("sam", "compressor", "clip", "projector", "decoder")
 #: metric prefix of each validation loader (the data module's order)
 VAL_PREFIXES = ("val", "val_real")
@@ -84,6 +86,9 @@ class DocEncoderModule(L.LightningModule):
             open_clip ViT, transformers causal LM), loaded through strict key maps.
         val_generate_batches: validation batches that are also read by greedy generation.
         max_new_tokens: generation cap during validation.
+        ctc_weight: weight of an auxiliary CTC loss read off the SAM map by a training-only
+            linear head (see :mod:`docencoder.training.ctc`); 0 = off. Line batches only
+            (one image per row, no packing). The head is not part of the exported model.
     """
 
     def __init__(self, config: str = "line", tokenizer_path: Optional[str] = None, lr: float = 1e-3,
@@ -94,7 +99,7 @@ class DocEncoderModule(L.LightningModule):
                  init_parts: Optional[list[str]] = None, schedule_offset: int = 0,
                  sam_weights: Optional[str] = None, clip_weights: Optional[str] = None,
                  decoder_weights: Optional[str] = None, val_generate_batches: int = 2,
-                 max_new_tokens: int = 48) -> None:
+                 max_new_tokens: int = 48, ctc_weight: float = 0.0) -> None:
         super().__init__()
         self.save_hyperparameters()
         self.tokenizer = load_tokenizer(tokenizer_path)
@@ -117,17 +122,44 @@ class DocEncoderModule(L.LightningModule):
             getattr(self.model, part).requires_grad_(False)
         if gradient_checkpointing:
             self.model.set_gradient_checkpointing(True)
+        self.ctc_head: Optional[CtcHead] = None
+        self._sam_map: Optional[torch.Tensor] = None
+        if ctc_weight > 0:
+            cfg = self.model.cfg
+            self.ctc_head = CtcHead(cfg.geometry.height // cfg.sam.patch_size, cfg.sam.neck_dim,
+                                    cfg.vocab_size)
+            self.model.sam.register_forward_hook(self._keep_sam_map)
         # one set of reading metrics per validation loader: val/* (held-out mix), val_real/*
         self.val_metrics = torch.nn.ModuleList(
             torch.nn.ModuleDict({"cer": CharErrorRate(), "wer": WordErrorRate(), "ned": MeanMetric()})
             for _ in VAL_PREFIXES)
 
     # ---------------------------------------------------------------- steps
+    def _keep_sam_map(self, module, inputs, output: torch.Tensor) -> None:
+        if self.training:
+            self._sam_map = output  # (N, C, rows, W/patch), read by the CTC head in this step
+
     def _step(self, batch: Batch, stage: str) -> torch.Tensor:
         out = self.model(**batch.model_inputs())
         self.log(f"{stage}/loss", out.loss, prog_bar=True, batch_size=len(batch),
                  sync_dist=stage != "train")
-        return out.loss
+        loss = out.loss
+        if self.ctc_head is not None and stage == "train":
+            aux = self._ctc(batch)
+            self.log("train/ctc", aux, batch_size=len(batch))
+            loss = loss + self.hparams.ctc_weight * aux
+        return loss
+
+    def _ctc(self, batch: Batch) -> torch.Tensor:
+        """The auxiliary CTC loss of a training batch (its SAM map was kept by the hook)."""
+        sam_map, self._sam_map = self._sam_map, None
+        if batch.segment_ids is not None or sam_map is None or sam_map.shape[0] != batch.input_ids.shape[0]:
+            raise ValueError("ctc_weight needs line batches: one image per row, no packing")
+        ids = batch.input_ids
+        real = batch.attention_mask.bool() if batch.attention_mask is not None else torch.ones_like(ids, dtype=torch.bool)
+        text = self.model.target_mask(ids) & real & (ids != self.model.cfg.tokens.eos_id)  # (B, L)
+        targets, lengths = ctc_targets(ids, text)
+        return ctc_loss(self.ctc_head(sam_map), targets, lengths, blank=self.model.cfg.tokens.pad_id)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         loss = self._step(batch, "train")
@@ -195,6 +227,9 @@ class DocEncoderModule(L.LightningModule):
             if no_decay:
                 groups.append({"params": no_decay, "weight_decay": 0.0, "lr": lr,
                                "name": f"{part}.no_decay"})
+        if self.ctc_head is not None:
+            groups.append({"params": list(self.ctc_head.parameters()), "weight_decay": 0.0,
+                           "lr": self.hparams.lr, "name": "ctc_head"})
         return groups
 
     def configure_optimizers(self):
