@@ -84,3 +84,22 @@ def test_a_flat_glyph_wider_than_a_narrow_piece_still_gives_a_line():
     for seed in range(5):  # used to loop forever: one char can't be shortened
         img, text = gen.sample(random.Random(seed), 32)
         assert img.size == (32, 32) and text == "—"
+
+
+def test_program_output_lines_render_at_every_width(monkeypatch):
+    """Rules of one character (flat: no x-height) and number rows must always give a line."""
+    import numpy as np
+
+    import docencoder.data.lines as lines
+    from docencoder.data.lines import output_snippet
+
+    kinds = {output_snippet(random.Random(seed), 40)[:1] for seed in range(60)}
+    assert {"[", "*"} & kinds and any(k.isdigit() or k == "-" for k in kinds)
+    monkeypatch.setattr(lines, "KIND_WEIGHTS", {"monospace": 1.0})
+    gen = LineGenerator(["unused"], LineGeneratorConfig(degrade_prob=0.0, code_prob=1.0,
+                                                        output_prob=1.0))
+    for seed in range(40):
+        width = (64, 128, 512)[seed % 3]
+        img, text = gen.sample(random.Random(seed), width)
+        assert text and img.size == (width, 32)
+        assert (np.asarray(img) < 128).any()

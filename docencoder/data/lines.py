@@ -276,6 +276,35 @@ _CODE_FORMS: tuple[Callable[[random.Random, str, str, str, str], str], ...] = (
 )
 
 
+def output_snippet(rng: random.Random, max_chars: int) -> str:
+    """One line of program output as manuals print it in typewriter type: rules drawn with
+    characters, dot/star patterns, vectors and matrices of small integers, key = value lines,
+    columns of floats.
+
+    Why: on such lines (normaliz, MrBayes and gri manuals) the model, knowing only prose, code and
+    a few equations, read a row of asterisks as "x × y ≤ y" and a typewriter 0 as θ.
+    """
+    small = lambda: str(rng.choice([0, 0, 0, 1, 1, -1, 2, 3, 4, rng.randint(-20, 99)]))
+    kind = rng.randrange(6)
+    if kind == 0:  # a rule of one character
+        return rng.choice("*=-_#~+.") * rng.randint(3, max(3, max_chars))
+    if kind == 1:  # a numbered dot/star pattern (e.g. bipartitions)
+        n = rng.randint(6, 24)
+        return f"{rng.randint(1, 99)} {rng.choice(['--', '|', ':', ''])} " + "".join(
+            rng.choice(".*") if rng.random() < 0.7 else rng.choice(".*-o#") for _ in range(n))
+    if kind == 2:  # a vector of vectors
+        vecs = [", ".join(small() for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(1, 5))]
+        return "[" + ", ".join(f"[{v}]" for v in vecs) + "]"
+    if kind == 3:  # a matrix row
+        return rng.choice([" ", "  "]).join(small() for _ in range(rng.randint(2, 12)))
+    if kind == 4:  # key = value
+        key = " ".join(rng.choice(_IDENT_PARTS + ["dimension", "rank", "index", "sum", "size",
+                                                  "rays", "basis", "elements", "degree"])
+                       for _ in range(rng.randint(1, 4)))
+        return f"{key} {rng.choice(['=', ':', '->'])} {small()}"
+    return " ".join(f"{rng.uniform(-100, 1000):.{rng.randint(1, 6)}f}" for _ in range(rng.randint(2, 6)))
+
+
 def code_snippet(rng: random.Random) -> str:
     """One line of code as manuals print it (see ``_CODE_FORMS``).
 
@@ -305,6 +334,7 @@ class LineGeneratorConfig:
     degrade_prob: float = 0.35  # fraction of lines with scan degradations
     synthetic_prob: float = 0.15  # fraction of non-prose snippets (numbers, equations, ...)
     code_prob: float = 0.5  # fraction of typewriter-font lines that are code
+    output_prob: float = 0.35  # fraction of those "code" lines that are program output instead
     mixed_prob: float = 0.3  # fraction of prose lines with some words in typewriter/italic/bold
     styles: tuple[str, ...] = field(default=("regular", "regular", "regular", "bold", "italic"))
 
@@ -331,6 +361,8 @@ class LineGenerator:
 
     def _text(self, rng: random.Random, max_chars: int, code: bool = False) -> str:
         if code:
+            if rng.random() < self.cfg.output_prob:
+                return output_snippet(rng, max_chars)[:max_chars].rstrip()
             return " ".join(code_snippet(rng) for _ in range(3))[:max_chars].rstrip()
         if rng.random() < self.cfg.synthetic_prob:
             return synthetic_snippet(rng)[:max_chars]
