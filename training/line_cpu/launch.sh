@@ -31,8 +31,11 @@ fi
 mkdir -p "$RUN"
 args=()
 if [ -f "$RUN/checkpoints/last.ckpt" ]; then
-  args=(--ckpt_path "$RUN/checkpoints/last.ckpt")
-  echo "$(date -u +%FT%TZ) resuming $RUN/checkpoints/last.ckpt" >> "$RUN/train.log"
+  # the leg's own arguments (warm start, schedule and data offsets) apply again on resume:
+  # the CLI takes hyperparameters from the command line, not from the checkpoint
+  [ -f "$RUN/leg_args" ] && mapfile -t args < "$RUN/leg_args"
+  args+=(--ckpt_path "$RUN/checkpoints/last.ckpt")
+  echo "$(date -u +%FT%TZ) resuming $RUN/checkpoints/last.ckpt ${args[*]}" >> "$RUN/train.log"
 elif [ -f "$SHIPPED/training.json" ]; then
   read -r step batches < <($BIN/python -c "import json; s = json.load(open('$SHIPPED/training.json')); print(s['step'], s['batches'])")
   mkdir -p runs/parent && cp "$SHIPPED"/*.json "$SHIPPED"/model.safetensors runs/parent/
@@ -47,4 +50,5 @@ else
   args=(--model.init_from runs/init_v1 --model.init_parts '[compressor, clip, projector, decoder]')
   echo "$(date -u +%FT%TZ) first leg: warm start from line-v1 parts" >> "$RUN/train.log"
 fi
+[ -f "$RUN/checkpoints/last.ckpt" ] || printf '%s\n' "${args[@]}" > "$RUN/leg_args"
 exec nice -n 10 $BIN/docencoder fit -c configs/line_cpu.yaml "${args[@]}" "$@" >> "$RUN/train.log" 2>&1
