@@ -3,12 +3,13 @@
 #   bash training/line_cpu/launch.sh [--trainer.enable_progress_bar false ...]   # log: runs/line_cpu/train.log
 #
 # Three ways in, in this order:
-#  1. runs/line_cpu/checkpoints/last.ckpt exists (written every 3 minutes): exact resume.
+#  1. runs/line_cpu/checkpoints/last.ckpt of an unfinished leg (written every 3 minutes): exact
+#     resume with the leg's own arguments (runs/line_cpu/leg_args). A finished leg is moved
+#     aside (runs/line_cpu_done_*) and a new one starts.
 #  2. the shipped model (docencoder/assets/default) records its run in training.json: a new leg
-#     warm-starts from it and continues the same cosine schedule and data stream
-#     (--model.schedule_offset / --data.batch_offset); only the AdamW moments are new (re-warmed
-#     over 200 steps). This is how a new session continues: the work tree and its runs/ are not
-#     kept between sessions, the shipped weights are.
+#     warm-starts from it, continues the data stream (--data.batch_offset) and runs its own
+#     warmup + cosine of LEG_STEPS (default 8000, one 3-hour session of this CPU) at peak LEG_LR
+#     (default 5e-4), so every session ends annealed and ships its best model (warm restarts).
 #  3. otherwise the first leg: line v2 takes compressor, CLIP, projector and decoder from the
 #     session-1 model line-v1 (git commit 521f354), SAM (now 128 wide) starts fresh.
 # Missing data shards are rebuilt first (resumable, deterministic).
@@ -20,7 +21,8 @@ BIN=.venv/bin
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 RUN=runs/line_cpu
 SHIPPED=docencoder/assets/default
-TOTAL_STEPS=30000   # trainer.max_steps of configs/line_cpu.yaml: the whole cosine
+LEG_STEPS=${LEG_STEPS:-8000}
+LEG_LR=${LEG_LR:-5e-4}
 if [ ! -f data/shards/real_v2/manifest.json ]; then
   bash data/real/fetch.sh
   nice -n 10 $BIN/docencoder data from-pdfs data/cache/real/pdfs -o data/shards/real_v2 --max-pages 100 --spread-pages --kinds line
@@ -28,8 +30,21 @@ fi
 if [ ! -f data/shards/synth/manifest.json ]; then
   nice -n 10 $BIN/docencoder data synth-pdf -o data/shards/synth --docs 281 --seed 100 --kinds line
 fi
-mkdir -p "$RUN"
 args=()
+if [ -f "$RUN/checkpoints/last.ckpt" ] && $BIN/python - "$RUN" <<'PY'
+import sys, torch
+run = sys.argv[1]
+args = open(f"{run}/leg_args").read().split() if __import__("os").path.exists(f"{run}/leg_args") else []
+max_steps = int(args[args.index("--trainer.max_steps") + 1]) if "--trainer.max_steps" in args else 30000
+step = torch.load(f"{run}/checkpoints/last.ckpt", map_location="cpu", weights_only=False)["global_step"]
+sys.exit(0 if step >= max_steps else 1)
+PY
+then
+  done_dir="${RUN}_done_$(date -u +%Y%m%dT%H%M%S)"
+  mv "$RUN" "$done_dir"
+  echo "$(date -u +%FT%TZ) the leg in $RUN had finished; moved to $done_dir" >&2
+fi
+mkdir -p "$RUN"
 if [ -f "$RUN/checkpoints/last.ckpt" ]; then
   # the leg's own arguments (warm start, schedule and data offsets) apply again on resume:
   # the CLI takes hyperparameters from the command line, not from the checkpoint
@@ -37,11 +52,11 @@ if [ -f "$RUN/checkpoints/last.ckpt" ]; then
   args+=(--ckpt_path "$RUN/checkpoints/last.ckpt")
   echo "$(date -u +%FT%TZ) resuming $RUN/checkpoints/last.ckpt ${args[*]}" >> "$RUN/train.log"
 elif [ -f "$SHIPPED/training.json" ]; then
-  read -r step batches < <($BIN/python -c "import json; s = json.load(open('$SHIPPED/training.json')); print(s['step'], s['batches'])")
+  batches=$($BIN/python -c "import json; print(json.load(open('$SHIPPED/training.json'))['batches'])")
   mkdir -p runs/parent && cp "$SHIPPED"/*.json "$SHIPPED"/model.safetensors runs/parent/
-  args=(--model.init_from runs/parent --model.schedule_offset "$step" --model.warmup_steps 200
-        --data.batch_offset "$batches" --trainer.max_steps $((TOTAL_STEPS - step)))
-  echo "$(date -u +%FT%TZ) new leg from the shipped model at step $step (batch $batches)" >> "$RUN/train.log"
+  args=(--model.init_from runs/parent --model.lr "$LEG_LR" --model.warmup_steps 300
+        --data.batch_offset "$batches" --trainer.max_steps "$LEG_STEPS")
+  echo "$(date -u +%FT%TZ) new leg from the shipped model after $batches batches: $LEG_STEPS steps, peak lr $LEG_LR" >> "$RUN/train.log"
 else
   mkdir -p runs/init_v1
   for f in config.json model.safetensors tokenizer.json; do
