@@ -212,3 +212,20 @@ def test_ctc_weight_trains_the_head_and_is_not_exported(tmp_path):
     assert torch.isfinite(trainer.callback_metrics["train/ctc"])
     out = export_checkpoint(tmp_path / "ckpt" / "last.ckpt", tmp_path / "model")
     assert state_digest(load_pretrained(out)) == state_digest(module.model.eval())
+
+
+def test_final_checkpoint_holds_the_last_step(tmp_path):
+    """A checkpoint saved mid-run must not be what a finished run leaves as last.ckpt."""
+    from docencoder.training.callbacks import FinalCheckpoint
+
+    def fit(callbacks):
+        L.seed_everything(7)
+        module = DocEncoderModule(config="line-tiny", lr=3e-3, warmup_steps=2)
+        data = LineDataModule(config="line-tiny", batch_size=2, num_workers=0, val_batches=1)
+        _trainer(tmp_path, 3, callbacks).fit(module, data)
+        return torch.load(tmp_path / "ckpt" / "last.ckpt", weights_only=False)["global_step"]
+
+    every2 = lambda: L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True,
+                                                         every_n_train_steps=2, save_top_k=0)
+    assert fit([every2()]) == 2  # Lightning's own last.ckpt stops short of the end
+    assert fit([every2(), FinalCheckpoint(str(tmp_path / "ckpt"))]) == 3

@@ -290,13 +290,13 @@ def output_snippet(rng: random.Random, max_chars: int) -> str:
         return rng.choice("*=-_#~+.") * rng.randint(3, max(3, max_chars))
     if kind == 1:  # a numbered dot/star pattern (e.g. bipartitions)
         n = rng.randint(6, 24)
-        return f"{rng.randint(1, 99)} {rng.choice(['--', '|', ':', ''])} " + "".join(
+        return f"{rng.randint(1, 99)} {rng.choice(['-- ', '| ', ': ', ''])}" + "".join(
             rng.choice(".*") if rng.random() < 0.7 else rng.choice(".*-o#") for _ in range(n))
     if kind == 2:  # a vector of vectors
         vecs = [", ".join(small() for _ in range(rng.randint(2, 4))) for _ in range(rng.randint(1, 5))]
         return "[" + ", ".join(f"[{v}]" for v in vecs) + "]"
     if kind == 3:  # a matrix row
-        return rng.choice([" ", "  "]).join(small() for _ in range(rng.randint(2, 12)))
+        return " ".join(small() for _ in range(rng.randint(2, 12)))
     if kind == 4:  # key = value
         key = " ".join(rng.choice(_IDENT_PARTS + ["dimension", "rank", "index", "sum", "size",
                                                   "rays", "basis", "elements", "degree"])
@@ -360,12 +360,13 @@ class LineGenerator:
         return self._font_cache[key]
 
     def _text(self, rng: random.Random, max_chars: int, code: bool = False) -> str:
+        # labels are single-spaced, as real text-layer labels and the reader's output are
         if code:
             if rng.random() < self.cfg.output_prob:
-                return output_snippet(rng, max_chars)[:max_chars].rstrip()
+                return " ".join(output_snippet(rng, max_chars)[:max_chars].split())
             return " ".join(code_snippet(rng) for _ in range(3))[:max_chars].rstrip()
         if rng.random() < self.cfg.synthetic_prob:
-            return synthetic_snippet(rng)[:max_chars]
+            return " ".join(synthetic_snippet(rng)[:max_chars].split())
         i = rng.randrange(len(self.corpus))
         words = self.corpus[i].split(" ")
         words = words[rng.randrange(len(words)):]

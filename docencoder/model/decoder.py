@@ -103,7 +103,9 @@ def greedy_decode(lm: LlamaForCausalLM, embeds: torch.Tensor, max_new_tokens: in
     Why not ``generate``: for a 4-layer, 256-wide decoder on CPU its per-step bookkeeping (mask
     building, cache growth by concatenation, stopping criteria) cost about a third of the decode
     time. This loop calls the same layers with a preallocated cache and no attention mask (every
-    prefix has the same length, so attention is plainly causal) and drops finished rows.
+    prefix has the same length, so attention is plainly causal: SDPA applies ``is_causal`` to the
+    prefill) and drops finished rows. Logits processors must treat rows independently (they see
+    only the live rows).
 
     Args:
         embeds: `(B, P, E)` prefix embeddings (vision tokens and prompt).
@@ -115,6 +117,9 @@ def greedy_decode(lm: LlamaForCausalLM, embeds: torch.Tensor, max_new_tokens: in
     """
     model = lm.model
     cfg = lm.config
+    if cfg._attn_implementation != "sdpa":  # no mask is passed: only SDPA makes prefill causal
+        raise ValueError(f"greedy_decode needs sdpa attention, the decoder uses "
+                         f"{cfg._attn_implementation!r}; use lm.generate")
     B, P, _ = embeds.shape
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     cache = PreallocatedKV(len(model.layers), B, cfg.num_key_value_heads, head_dim,

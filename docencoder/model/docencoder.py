@@ -245,7 +245,7 @@ class DocEncoder(nn.Module):
         processors = LogitsProcessorList()
         if no_repeat_ngram:
             processors.append(WindowedNoRepeatNGram(no_repeat_ngram, max(repeat_window, no_repeat_ngram)))
-        if not do_sample and use_cache:
+        if not do_sample and use_cache and self.decoder.config._attn_implementation == "sdpa":
             return greedy_decode(self.decoder, embeds, max_new_tokens, tok.eos_id, tok.pad_id,
                                  processors)  # (B, T)
         gen_cfg = GenerationConfig(

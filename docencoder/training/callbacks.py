@@ -38,3 +38,20 @@ class RunRecord(L.Callback):
         with self._file(trainer).open("a") as fh:
             fh.write(json.dumps({"final_step": trainer.global_step,
                                  "digest": state_digest(pl_module.model)}) + "\n")
+
+
+class FinalCheckpoint(L.Callback):
+    """Writes ``dirpath/last.ckpt`` when fit stops at ``max_steps``.
+
+    Why: a ``ModelCheckpoint`` on a time interval (every 3 minutes on CPU) skips its final save
+    once it has saved during the process, so a finished leg's ``last.ckpt`` could be minutes of
+    steps short: the export would miss the annealed end of the schedule, and ``launch.sh`` would
+    take the leg for unfinished.
+    """
+
+    def __init__(self, dirpath: str) -> None:
+        self.dirpath = Path(dirpath)
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps:
+            trainer.save_checkpoint(str(self.dirpath / "last.ckpt"))

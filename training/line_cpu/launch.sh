@@ -65,5 +65,6 @@ else
   args=(--model.init_from runs/init_v1 --model.init_parts '[compressor, clip, projector, decoder]')
   echo "$(date -u +%FT%TZ) first leg: warm start from line-v1 parts" >> "$RUN/train.log"
 fi
-[ -f "$RUN/checkpoints/last.ckpt" ] || printf '%s\n' "${args[@]}" > "$RUN/leg_args"
+# the leg's arguments, extra ones given to this script included, for its resumes
+[ -f "$RUN/checkpoints/last.ckpt" ] || printf '%s\n' "${args[@]}" "$@" > "$RUN/leg_args"
 exec nice -n 10 $BIN/docencoder fit -c configs/line_cpu.yaml "${args[@]}" "$@" >> "$RUN/train.log" 2>&1
