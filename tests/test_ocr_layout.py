@@ -157,3 +157,26 @@ def test_lines_inside_a_framed_listing_are_found():
         assert any(abs(t - (170 + 64 * k)) < 16 for t in tops), (k, tops)
     kept = find_lines(img, LayoutConfig(rule_v_em=1e9))  # frame sides kept: the listing is lost
     assert len(kept.lines) < 6
+
+
+def test_prefix_sums_and_long_runs_match_their_plain_definitions():
+    from docencoder.ocr.layout import _cumsum_down, _long_runs
+
+    rng = np.random.default_rng(0)
+    ink = rng.random((60, 80)) < 0.3
+    ink[10, 5:70] = True  # a horizontal rule
+    ink[20:58, 40] = True  # a vertical one
+    assert np.array_equal(_cumsum_down(ink.astype(np.int32)), np.cumsum(ink, axis=0))
+    want = np.zeros_like(ink)
+    for r in range(ink.shape[0]):  # every pixel of a horizontal run of >= 12
+        c = 0
+        while c < ink.shape[1]:
+            e = c
+            while e < ink.shape[1] and ink[r, e]:
+                e += 1
+            if e - c >= 12:
+                want[r, c:e] = True
+            c = e + 1
+    got = _long_runs(ink, 12)
+    assert got[10, 5:70].all() and np.array_equal(got, want)
+    assert _long_runs(ink.T, 12).T[20:58, 40].all()
