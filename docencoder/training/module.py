@@ -153,11 +153,12 @@ class DocEncoderModule(L.LightningModule):
     def _ctc(self, batch: Batch) -> torch.Tensor:
         """The auxiliary CTC loss of a training batch (its SAM map was kept by the hook)."""
         sam_map, self._sam_map = self._sam_map, None
-        if batch.segment_ids is not None or sam_map is None or sam_map.shape[0] != batch.input_ids.shape[0]:
+        if (batch.segment_ids is not None or sam_map is None
+                or sam_map.shape[0] != batch.input_ids.shape[0]):
             raise ValueError("ctc_weight needs line batches: one image per row, no packing")
         ids = batch.input_ids
-        real = batch.attention_mask.bool() if batch.attention_mask is not None else torch.ones_like(ids, dtype=torch.bool)
-        text = self.model.target_mask(ids) & real & (ids != self.model.cfg.tokens.eos_id)  # (B, L)
+        text = (self.model.target_mask(ids) & batch.attention_mask.bool()
+                & (ids != self.model.cfg.tokens.eos_id))  # (B, L) text tokens only
         targets, lengths = ctc_targets(ids, text)
         return ctc_loss(self.ctc_head(sam_map), targets, lengths, blank=self.model.cfg.tokens.pad_id)
 
