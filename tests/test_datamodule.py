@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import torch
 
 from docencoder.data.datamodule import LineBatchStream, full_width, mixed_widths
@@ -86,20 +87,77 @@ def test_a_flat_glyph_wider_than_a_narrow_piece_still_gives_a_line():
         assert img.size == (32, 32) and text == "—"
 
 
-def test_program_output_lines_render_at_every_width(monkeypatch):
+def test_program_output_lines_render_at_every_width():
     """Rules of one character (flat: no x-height) and number rows must always give a line."""
     import numpy as np
 
-    import docencoder.data.lines as lines
     from docencoder.data.lines import output_snippet
 
     kinds = {output_snippet(random.Random(seed), 40)[:1] for seed in range(60)}
     assert {"[", "*"} & kinds and any(k.isdigit() or k == "-" for k in kinds)
-    monkeypatch.setattr(lines, "KIND_WEIGHTS", {"monospace": 1.0})
     gen = LineGenerator(["unused"], LineGeneratorConfig(degrade_prob=0.0, code_prob=1.0,
-                                                        output_prob=1.0))
+                                                        output_prob=1.0, monospace_weight=1.0))
     for seed in range(40):
         width = (64, 128, 512)[seed % 3]
         img, text = gen.sample(random.Random(seed), width)
         assert text and img.size == (width, 32)
         assert (np.asarray(img) < 128).any()
+
+
+def test_monospace_weight_sets_the_typewriter_share():
+    """The other face classes keep their relative weights; the weights still sum to 1."""
+    from docencoder.data.lines import KIND_WEIGHTS, kind_weights
+
+    w = kind_weights(0.3)
+    assert w["monospace"] == 0.3 and abs(sum(w.values()) - 1.0) < 1e-9
+    assert abs(w["times"] / w["helvetica"] - KIND_WEIGHTS["times"] / KIND_WEIGHTS["helvetica"]) < 1e-9
+    assert kind_weights(None) == KIND_WEIGHTS
+    with pytest.raises(ValueError):
+        kind_weights(1.5)
+
+
+def test_pieces_end_at_word_spaces_not_at_gaps_beside_narrow_letters():
+    """Packing ends a piece at a wide gap in its second half: with segments whose gaps are 4 px
+    (inside a word) and 12 px (word spaces), no piece ends at a 4-px gap; all pieces fit."""
+    from docencoder.data.lines import piece_spans
+
+    segs, x = [], 0
+    for k in range(30):  # words of 3 segments: gaps 4, 4, then a 12-px word space
+        segs.append((x, x + 20))
+        x += 20 + (12 if k % 3 == 2 else 4)
+    pieces = piece_spans(segs, 200)
+    assert pieces[0][0] == 0 and pieces[-1][1] == segs[-1][1]
+    ends = {e: i for i, (_, e) in enumerate(segs)}
+    for s, e in pieces:
+        assert e - s <= 200
+        i = ends[e]
+        assert i == len(segs) - 1 or i % 3 == 2, (s, e)  # the end of a word
+    assert piece_spans([(0, 450)], 200) == [(0, 200), (200, 400), (400, 450)]  # hard cuts
+
+
+def test_typewriter_lines_split_at_word_spaces():
+    """On a rendered typewriter line, every piece ends where a word ends (it cut '(Hilbert' in two:
+    the gap beside 'l' is nearly a word space)."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFont
+
+    from docencoder.data.fonts import available_fonts
+    from docencoder.data.lines import _box_scale, _gray, piece_spans, split_line, word_segments
+
+    mono = next(f for f in available_fonts() if f.kind == "monospace")
+    font = ImageFont.truetype(str(mono.path), 18)
+    text = "9 lattice points in polytope (Hilbert basis elements of degree 1) fill all"
+    img = Image.new("L", (int(font.getlength(text)) + 40, 40), 255)
+    ImageDraw.Draw(img).text((20, 8), text, font=font, fill=0)
+    a = _gray(img)
+    box = ink_box(a)
+    m, scale = _box_scale(box, 32)
+    pieces = piece_spans(word_segments(a, box), int(512 / scale) - 2 * m - 2)
+    assert len(pieces) >= 2 and len(split_line(img)) == len(pieces)
+    word_ends, x = [], 20.0
+    for w in text.split():
+        x += font.getlength(w)
+        word_ends.append(x)
+        x += font.getlength(" ")
+    for _, e in pieces[:-1]:
+        assert min(abs(e - w) for w in word_ends) <= 3, (e, word_ends)

@@ -155,8 +155,38 @@ def test_lines_inside_a_framed_listing_are_found():
     assert len(found.lines) == 6, tops
     for k in range(5):  # each code line found on its own
         assert any(abs(t - (170 + 64 * k)) < 16 for t in tops), (k, tops)
-    kept = find_lines(img, LayoutConfig(rule_v_em=1e9))  # frame sides kept: the listing is lost
-    assert len(kept.lines) < 6
+    kept = find_lines(img, LayoutConfig(rule_v_em=1e9, frame_v_em=1e9))  # frame sides kept:
+    assert len(kept.lines) < 6  # the listing is lost
+
+
+def test_a_short_frame_and_rules_beside_lines_stay_out_of_the_crops():
+    """A two-line boxed listing (shorter than rule_v_em) right under a prose line: every line is
+    found on its own and no crop holds the frame (a rule in a crop made the model read garbage)."""
+    from PIL import ImageFont
+
+    from docencoder.data.fonts import available_fonts
+    from docencoder.ocr.layout import LayoutConfig
+
+    mono = next(f for f in available_fonts() if f.kind == "monospace")
+    font = ImageFont.truetype(str(mono.path), 22)
+    img = Image.new("L", (900, 320), 255)
+    d = ImageDraw.Draw(img)
+    d.text((62, 40), "prose just above the frame", font=font, fill=0)
+    d.rectangle((60, 74, 840, 134), outline=0, width=2)  # 61 px: under 3 em, over 1.2 em
+    d.text((80, 78), "9 Hilbert basis elements", font=font, fill=0)
+    d.text((80, 104), "9 lattice points in polytope", font=font, fill=0)
+    d.text((62, 168), "prose just below the frame", font=font, fill=0)
+    found = find_lines(img)
+    assert len(found.lines) == 4, [l.box for l in found.lines]
+    for line, crop in zip(found.lines, (c for b in found.crops(pad=2) for c in b)):
+        x0, y0, x1, y1 = line.box
+        assert x1 - x0 < 600, line.box  # the frame's width is not the line's
+        a = np.asarray(crop) < 128  # (h, w)
+        assert not a.all(1).any() and (a.sum(1) < 0.5 * a.shape[1]).all()  # no rule row
+        assert not a.all(0).any()  # no frame side
+    unpainted = find_lines(img, LayoutConfig(rule_h_em=0.0, frame_v_em=1e9))
+    assert max(l.box[2] - l.box[0] for l in unpainted.lines) > 700  # the old way: a frame-wide line
+    assert len(find_lines(img, LayoutConfig(frame_v_em=1e9)).lines) < 4  # sides kept: joined
 
 
 def test_prefix_sums_and_long_runs_match_their_plain_definitions():

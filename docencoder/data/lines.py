@@ -120,10 +120,40 @@ def crop_span(a: np.ndarray, box: tuple[int, int, int, int], x0: int, x1: int) -
     return Image.fromarray(_crop_padded(a, y0 - m, y1 + 1 + m, x0 - m, x1 + m))
 
 
+def piece_spans(segments: Sequence[tuple[int, int]], max_src: int) -> list[tuple[int, int]]:
+    """Column spans of the pieces a line's ink ``segments`` are packed into, each <= ``max_src``.
+
+    A piece ends at the widest gap of its second half (the furthest of those nearly as wide),
+    not merely at the last gap that fits; a segment wider than ``max_src`` is cut hard.
+    """
+    segs: list[tuple[int, int]] = []
+    for s, e in segments:
+        while e - s > max_src:  # an over-long "word": hard cuts
+            segs.append((s, s + max_src))
+            s += max_src
+        segs.append((s, e))
+    pieces, i = [], 0
+    while i < len(segs):
+        start, j = segs[i][0], i
+        while j + 1 < len(segs) and segs[j + 1][1] - start <= max_src:
+            j += 1
+        if j + 1 < len(segs):  # the line goes on: end at a wide gap, not merely the last one
+            ends = [k for k in range(i, j + 1) if segs[k][1] - start >= max_src // 2] or [j]
+            gap = {k: segs[k + 1][0] - segs[k][1] for k in ends}
+            widest = max(gap.values())
+            j = max(k for k in ends if gap[k] >= 0.8 * widest)
+        pieces.append((start, segs[j][1]))
+        i = j + 1
+    return pieces
+
+
 def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WIDTH) -> list[Image.Image]:
     """Cut a line crop at word gaps into pieces that each fit ``width``; normalised, left to right.
 
-    A "word" wider than a whole piece is cut hard at the limit.
+    A piece ends at the widest gap of its second half (:func:`piece_spans`): in typewriter type
+    the gap beside a narrow letter (``l``, ``i``) is as wide as a small word space, and ending at
+    the last gap that fits cut words like ``(Hilbert`` in two. A "word" wider than a whole piece
+    is cut hard at the limit.
     """
     a = _gray(img)
     box = ink_box(a)
@@ -134,23 +164,7 @@ def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WI
     x0, x1 = box[2], box[3]
     if x1 - x0 + 1 <= max_src:
         return [normalize_line(img, height, width)]
-    pieces, start = [], None
-    for s, e in word_segments(a, box):
-        while e - s > max_src:  # an over-long "word": hard cuts
-            if start is not None:
-                pieces.append((start, last_end))
-                start = None
-            pieces.append((s, s + max_src))
-            s += max_src
-        if start is None:
-            start, last_end = s, e
-        elif e - start <= max_src:
-            last_end = e
-        else:
-            pieces.append((start, last_end))
-            start, last_end = s, e
-    if start is not None:
-        pieces.append((start, last_end))
+    pieces = piece_spans(word_segments(a, box), max_src)
     out = []
     for s, e in pieces:
         piece = crop_span(a, box, s, e)
@@ -321,6 +335,17 @@ KIND_WEIGHTS = {"computer-modern": 0.3, "times": 0.25, "helvetica": 0.12, "palat
                 "libertine": 0.1, "bookman": 0.03, "monospace": 0.1}
 
 
+def kind_weights(monospace: float | None = None) -> dict[str, float]:
+    """Face-class sampling weights: KIND_WEIGHTS with the typewriter share set to ``monospace``."""
+    if monospace is None:
+        return dict(KIND_WEIGHTS)
+    if not 0.0 <= monospace <= 1.0:
+        raise ValueError(f"monospace_weight must be in [0, 1], got {monospace}")
+    others = {k: w for k, w in KIND_WEIGHTS.items() if k != "monospace"}
+    total = sum(others.values())
+    return {**{k: w / total * (1.0 - monospace) for k, w in others.items()}, "monospace": monospace}
+
+
 @dataclass
 class LineGeneratorConfig:
     """Sampling ranges of the synthetic line renderer."""
@@ -336,6 +361,9 @@ class LineGeneratorConfig:
     code_prob: float = 0.5  # fraction of typewriter-font lines that are code
     output_prob: float = 0.35  # fraction of those "code" lines that are program output instead
     mixed_prob: float = 0.3  # fraction of prose lines with some words in typewriter/italic/bold
+    #: share of lines in a typewriter face (None = its weight in KIND_WEIGHTS); the other faces
+    #: keep their relative weights. Code and program output are where reading errs most
+    monospace_weight: float | None = None
     styles: tuple[str, ...] = field(default=("regular", "regular", "regular", "bold", "italic"))
 
 
@@ -350,6 +378,7 @@ class LineGenerator:
                  fonts: Sequence[Font] | None = None) -> None:
         self.corpus = corpus
         self.cfg = cfg or LineGeneratorConfig()
+        self.kind_weights = kind_weights(self.cfg.monospace_weight)
         self.fonts = list(fonts or available_fonts())
         self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
@@ -408,7 +437,7 @@ class LineGenerator:
         """
         c = self.cfg
         width = width or c.width
-        kind = rng.choices(list(KIND_WEIGHTS), weights=list(KIND_WEIGHTS.values()))[0]
+        kind = rng.choices(list(self.kind_weights), weights=list(self.kind_weights.values()))[0]
         style = rng.choice(c.styles)
         font = rng.choice([f for f in self.fonts if f.kind == kind and f.style == style]
                           or [f for f in self.fonts if f.kind == kind] or self.fonts)

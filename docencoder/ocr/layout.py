@@ -14,7 +14,8 @@ Steps (see :func:`find_lines`):
 3. *Deskew*: the angle that makes the row profile sharpest (most energy in few rows) within
    +-``max_skew_deg``; the page is rotated back when it is above ``min_skew_deg``.
 4. *Rules*: long vertical ink runs (table rules, the sides of boxed listings) leave the mask, so
-   framed text can be cut into lines.
+   framed text can be cut into lines; horizontal rules stay for the cut, but line boxes are
+   trimmed to their other ink and the crops have every rule painted out.
 5. *XY-cut*, recursively on each region: peel a running header/footer (one line set off by a wide
    gap), else split at a column gutter (left region read before right), else split at the widest
    row gaps; a region that is a single row band is a line. Column gutters win over row gaps because
@@ -68,12 +69,17 @@ class LayoutConfig:
     #: vertical ink runs at least this tall are rules and frame sides, not text (glyph strokes are
     #: at most ~1 em); a boxed code listing's sides put ink in every row of it
     rule_v_em: float = 3.0
-    #: horizontal runs at least this long are dropped too (0 = keep them). Kept by default: they
-    #: are thin bands the row cut handles already, and without a frame's top and bottom a false
-    #: column gutter can open through the short code lines and the prose line above them
-    #: (measured on the dev pages: line-count error vs the text layer 244 -> 59 keeping them,
-    #: 65 dropping them)
-    rule_h_em: float = 0.0
+    #: shorter vertical runs are frame sides when they meet a horizontal rule at an end: a boxed
+    #: listing of one or two lines is less than ``rule_v_em`` tall, and its sides (ink in every
+    #: row) joined its lines, the rules and the gaps into one "line"
+    frame_v_em: float = 1.2
+    #: horizontal runs at least this long are rules (frame tops and bottoms, table rules,
+    #: underlines). They stay in the mask the XY-cut sees -- without a frame's top and bottom a
+    #: false column gutter can open through short code lines and the prose line above them (line-
+    #: count error vs the text layer on the dev pages: 59 keeping them, 65 dropping them) -- but
+    #: a line's box is trimmed to its other ink and its crop has them painted out: a rule under or
+    #: over a line made the model read garbage (0 = no horizontal rules)
+    rule_h_em: float = 4.0
     min_em_px: float = 6.0  # em estimate floor (tiny or empty pages)
     em_strips: int = 8  # vertical strips the em estimate measures line heights in
     min_band_px: int = 3  # shorter bands in a strip are specks or rules, not lines
@@ -112,19 +118,29 @@ class PageLayout:
     blocks: list[Block]
     em: float  # estimated text size in pixels
     skew_deg: float  # the rotation that was undone (0 when none)
+    #: (H, W) pixels of rules and frames in ``image``, painted out of the line crops (None = none)
+    rules: Optional[np.ndarray] = None
 
     @property
     def lines(self) -> list[Line]:
         return [l for b in self.blocks for l in b.lines]
 
     def crops(self, pad: int = 2) -> list[list[Image.Image]]:
-        """Grayscale crops of every line, per block, each on a white margin of ``pad`` px."""
+        """Grayscale crops of every line, per block, each on a white margin of ``pad`` px.
+
+        Rule pixels (and their anti-aliased one-pixel rim) inside a crop are painted white.
+        """
         out = []
+        rules = None if self.rules is None else _dilate(self.rules)
         for block in self.blocks:
             row = []
             for line in block.lines:
                 x0, y0, x1, y1 = line.box
                 crop = self.image.crop((x0, y0, x1, y1))
+                if rules is not None and rules[y0:y1, x0:x1].any():
+                    a = np.array(crop)  # (y1-y0, x1-x0) uint8, writable copy
+                    a[rules[y0:y1, x0:x1]] = 255
+                    crop = Image.fromarray(a)
                 canvas = Image.new("L", (x1 - x0 + 2 * pad, y1 - y0 + 2 * pad), 255)
                 canvas.paste(crop, (pad, pad))
                 row.append(canvas)
@@ -232,6 +248,14 @@ def remove_isolated(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig
 
 def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
     """`(H, W)` bool: the pixels of horizontal ink runs at least ``min_len`` long."""
+    out = np.zeros(ink.shape, dtype=bool)
+    for r, a, b in zip(*(v.tolist() for v in _run_list(ink, min_len))):
+        out[r, a:b] = True  # rules are few: filling them beats a cumulative sum over the page
+    return out
+
+
+def _run_list(ink: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, starts and ends (exclusive) of the horizontal ink runs at least ``min_len`` long."""
     h, w = ink.shape
     p = np.zeros((h, w + 2), dtype=np.int8)
     p[:, 1:-1] = ink
@@ -239,23 +263,72 @@ def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
     rs, starts = np.nonzero(d == 1)
     _, ends = np.nonzero(d == -1)  # row-major order pairs each start with its end
     long = (ends - starts) >= min_len
-    out = np.zeros((h, w), dtype=bool)
-    for r, a, b in zip(rs[long].tolist(), starts[long].tolist(), ends[long].tolist()):
-        out[r, a:b] = True  # rules are few: filling them beats a cumulative sum over the page
+    return rs[long], starts[long], ends[long]
+
+
+def _dilate(mask: np.ndarray) -> np.ndarray:
+    """`mask` grown by one pixel in the 8 directions."""
+    out = mask.copy()
+    out[1:] |= mask[:-1]
+    out[:-1] |= mask[1:]
+    grown = out.copy()
+    out[:, 1:] |= grown[:, :-1]
+    out[:, :-1] |= grown[:, 1:]
     return out
+
+
+def find_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -> tuple[np.ndarray, np.ndarray]:
+    """`(vertical, horizontal)` (H, W) masks of the rules and frames in an ink mask.
+
+    Vertical: runs at least ``rule_v_em`` tall, and runs at least ``frame_v_em`` tall with a
+    horizontal rule at their top or bottom end (the sides of a short frame). Horizontal: runs at
+    least ``rule_h_em`` long (none when it is 0).
+    """
+    horizontal = np.zeros_like(ink)
+    if cfg.rule_h_em > 0:
+        horizontal = _long_runs(ink, max(2, round(cfg.rule_h_em * em)))
+    vertical = _long_runs(ink.T, max(2, round(cfg.rule_v_em * em))).T  # (H, W) tall runs
+    if horizontal.any():
+        near = _dilate(_dilate(horizontal))  # a corner may be a pixel or two off the run's end
+        cols, tops, bottoms = _run_list(ink.T, max(2, round(cfg.frame_v_em * em)))
+        for c, a, b in zip(cols.tolist(), tops.tolist(), bottoms.tolist()):
+            if near[a, c] or near[b - 1, c]:
+                vertical[a:b, c] = True
+    return vertical, horizontal
 
 
 def remove_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -> np.ndarray:
     """Drop vertical rules and the sides of boxed listings from the ink mask.
 
-    A frame's sides put ink in every row (and its top and bottom in every column) of the text
-    inside, so the XY-cut could split neither: a boxed code listing was a single tall region and
-    was dropped as a figure. Only the mask loses the rules: line crops still come from the page.
+    A frame's sides put ink in every row of the text inside, so the XY-cut could split neither:
+    a boxed code listing was a single tall region and was dropped as a figure. Horizontal rules
+    stay (see ``LayoutConfig.rule_h_em``). Only the mask loses the rules: line crops come from
+    the page, with the rules painted out (:meth:`PageLayout.crops`).
     """
-    rules = _long_runs(ink.T, max(2, round(cfg.rule_v_em * em))).T  # (H, W) vertical runs
-    if cfg.rule_h_em > 0:
-        rules |= _long_runs(ink, max(2, round(cfg.rule_h_em * em)))
-    return ink & ~rules
+    vertical, _ = find_rules(ink, em, cfg)
+    return ink & ~vertical
+
+
+def _trim_lines(blocks: list[Block], ink: np.ndarray) -> list[Block]:
+    """Each line's box shrunk to its ink (``ink`` has no rules); lines of rules alone go.
+
+    A rule within ``attach_gap_em`` of a line joins its row band, and a frame's top reaches far
+    past the line's text: trimming keeps both out of the line's crop.
+    """
+    out = []
+    for block in blocks:
+        lines = []
+        for line in block.lines:
+            x0, y0, x1, y1 = line.box
+            region = ink[y0:y1, x0:x1]  # (h, w)
+            rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+            if rows.size == 0:
+                continue
+            lines.append(Line((x0 + int(cols[0]), y0 + int(rows[0]),
+                               x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1)))
+        if lines:
+            out.append(Block(lines, block.sealed))
+    return out
 
 
 def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig(),
@@ -463,8 +536,14 @@ def find_lines(page: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> PageLay
         ink = remove_isolated(ink, em, cfg)
     else:
         skew = 0.0
-    ink = remove_rules(ink, em, cfg)  # after deskewing: a skewed rule is a staircase of short runs
+    # after deskewing: a skewed rule is a staircase of short runs
+    vertical, horizontal = find_rules(ink, em, cfg)
+    ink &= ~vertical
     cutter = _Cutter(ink, em, cfg)
     blocks = cutter.segment(0, ink.shape[0], 0, ink.shape[1])
+    rules = vertical | horizontal
+    if horizontal.any():
+        blocks = _trim_lines(blocks, ink & ~horizontal)
     blocks = [p for b in blocks for p in _split_indents(b, em, cfg)]
-    return PageLayout(image=gray, blocks=blocks, em=em, skew_deg=skew)
+    return PageLayout(image=gray, blocks=blocks, em=em, skew_deg=skew,
+                      rules=rules if rules.any() else None)
