@@ -260,8 +260,8 @@ def _run_list(ink: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray, np
     p = np.zeros((h, w + 2), dtype=np.int8)
     p[:, 1:-1] = ink
     d = np.diff(p, axis=1)  # (H, W+1): +1 where a run starts, -1 one past where it ends
-    rs, starts = np.nonzero(d == 1)
-    _, ends = np.nonzero(d == -1)  # row-major order pairs each start with its end
+    rs, cs = np.nonzero(d)  # row-major: each run's start, then its end, run after run
+    rs, starts, ends = rs[0::2], cs[0::2], cs[1::2]
     long = (ends - starts) >= min_len
     return rs[long], starts[long], ends[long]
 
@@ -287,13 +287,14 @@ def find_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -
     horizontal = np.zeros_like(ink)
     if cfg.rule_h_em > 0:
         horizontal = _long_runs(ink, max(2, round(cfg.rule_h_em * em)))
-    vertical = _long_runs(ink.T, max(2, round(cfg.rule_v_em * em))).T  # (H, W) tall runs
-    if horizontal.any():
-        near = _dilate(_dilate(horizontal))  # a corner may be a pixel or two off the run's end
-        cols, tops, bottoms = _run_list(ink.T, max(2, round(cfg.frame_v_em * em)))
-        for c, a, b in zip(cols.tolist(), tops.tolist(), bottoms.tolist()):
-            if near[a, c] or near[b - 1, c]:
-                vertical[a:b, c] = True
+    rule_len = max(2, round(cfg.rule_v_em * em))
+    frame_len = max(2, round(cfg.frame_v_em * em)) if horizontal.any() else rule_len
+    near = _dilate(_dilate(horizontal)) if frame_len < rule_len else None  # corners may be off
+    vertical = np.zeros_like(ink)  # by a pixel or two
+    cols, tops, bottoms = _run_list(ink.T, min(rule_len, frame_len))
+    for c, a, b in zip(cols.tolist(), tops.tolist(), bottoms.tolist()):
+        if b - a >= rule_len or (near is not None and (near[a, c] or near[b - 1, c])):
+            vertical[a:b, c] = True
     return vertical, horizontal
 
 
