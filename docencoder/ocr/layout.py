@@ -280,6 +280,11 @@ def _dilate(mask: np.ndarray) -> np.ndarray:
 def find_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -> tuple[np.ndarray, np.ndarray]:
     """`(vertical, horizontal)` (H, W) masks of the rules and frames in an ink mask.
 
+    Vertical ones leave the mask the XY-cut sees: a frame's sides put ink in every row of the
+    text inside, so the cut could not split it (a boxed code listing was one tall region, dropped
+    as a figure). Horizontal ones stay for the cut (see ``LayoutConfig.rule_h_em``). Both are
+    painted out of the line crops (:meth:`PageLayout.crops`).
+
     Vertical: runs at least ``rule_v_em`` tall, and runs at least ``frame_v_em`` tall with a
     horizontal rule at their top or bottom end (the sides of a short frame). Horizontal: runs at
     least ``rule_h_em`` long (none when it is 0).
@@ -289,25 +294,14 @@ def find_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -
         horizontal = _long_runs(ink, max(2, round(cfg.rule_h_em * em)))
     rule_len = max(2, round(cfg.rule_v_em * em))
     frame_len = max(2, round(cfg.frame_v_em * em)) if horizontal.any() else rule_len
-    near = _dilate(_dilate(horizontal)) if frame_len < rule_len else None  # corners may be off
-    vertical = np.zeros_like(ink)  # by a pixel or two
+    # a frame's corner may sit a pixel or two off the end of its side
+    near = _dilate(_dilate(horizontal)) if frame_len < rule_len else None
+    vertical = np.zeros_like(ink)
     cols, tops, bottoms = _run_list(ink.T, min(rule_len, frame_len))
     for c, a, b in zip(cols.tolist(), tops.tolist(), bottoms.tolist()):
         if b - a >= rule_len or (near is not None and (near[a, c] or near[b - 1, c])):
             vertical[a:b, c] = True
     return vertical, horizontal
-
-
-def remove_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -> np.ndarray:
-    """Drop vertical rules and the sides of boxed listings from the ink mask.
-
-    A frame's sides put ink in every row of the text inside, so the XY-cut could split neither:
-    a boxed code listing was a single tall region and was dropped as a figure. Horizontal rules
-    stay (see ``LayoutConfig.rule_h_em``). Only the mask loses the rules: line crops come from
-    the page, with the rules painted out (:meth:`PageLayout.crops`).
-    """
-    vertical, _ = find_rules(ink, em, cfg)
-    return ink & ~vertical
 
 
 def _trim_lines(blocks: list[Block], ink: np.ndarray) -> list[Block]:
