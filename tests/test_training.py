@@ -164,6 +164,25 @@ def test_export_roundtrip(tmp_path):
     assert state["config"] == "line-tiny" and state["batches"] == 1
 
 
+def test_training_state_counts_the_parents_of_a_leg_with_its_own_schedule(tmp_path):
+    """A new leg (warm start, own cosine: schedule_offset 0) still reports the lineage's step."""
+    from docencoder.training.export import training_state
+
+    def state(global_step, schedule_offset, batch_offset):
+        path = tmp_path / f"{global_step}-{schedule_offset}-{batch_offset}.ckpt"
+        torch.save({"global_step": global_step,
+                    "hyper_parameters": {"config": "line", "schedule_offset": schedule_offset},
+                    "datamodule_hyper_parameters": {"batch_offset": batch_offset, "batch_size": 32}},
+                   path)
+        return training_state(path)
+
+    leg3 = state(8000, 0, 15233)
+    assert (leg3["step"], leg3["batches"], leg3["samples"]) == (23233, 23233, 23233 * 32)
+    leg2 = state(8400, 6833, 6833)  # schedule continued from the parent
+    assert (leg2["step"], leg2["batches"]) == (15233, 15233)
+    assert state(500, 0, 0)["step"] == 500
+
+
 # ---------------------------------------------------------------------- auxiliary CTC loss
 def test_ctc_targets_take_only_the_text_tokens():
     m = DocEncoderModule(config="line-tiny", ctc_weight=0.5)

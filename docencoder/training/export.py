@@ -49,8 +49,10 @@ def training_state(ckpt: str | Path) -> dict:
     model_hp = state.get("hyper_parameters", {})
     data_hp = state.get("datamodule_hyper_parameters", {})
     offset = int(model_hp.get("schedule_offset", 0) or 0)
-    batches = int(data_hp.get("batch_offset", 0) or 0) + step
-    return {"config": model_hp.get("config"), "step": step + offset, "batches": batches,
+    parent = int(data_hp.get("batch_offset", 0) or 0)  # the warm-start parents' batches = steps
+    batches = parent + step
+    # a leg with a learning-rate schedule of its own (schedule_offset 0) still counts its parents
+    return {"config": model_hp.get("config"), "step": step + max(offset, parent), "batches": batches,
             "samples": batches * int(data_hp.get("batch_size", 0) or 0),
             "checkpoint_step": step, "schedule_offset": offset,
             "exported": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
