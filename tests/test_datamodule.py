@@ -142,7 +142,7 @@ def test_typewriter_lines_split_at_word_spaces():
     from PIL import Image, ImageDraw, ImageFont
 
     from docencoder.data.fonts import available_fonts
-    from docencoder.data.lines import _box_scale, _gray, piece_spans, split_line, word_segments
+    from docencoder.data.lines import _gray, max_piece_ink, piece_spans, split_line, word_segments
 
     mono = next(f for f in available_fonts() if f.kind == "monospace")
     font = ImageFont.truetype(str(mono.path), 18)
@@ -151,8 +151,7 @@ def test_typewriter_lines_split_at_word_spaces():
     ImageDraw.Draw(img).text((20, 8), text, font=font, fill=0)
     a = _gray(img)
     box = ink_box(a)
-    m, scale = _box_scale(box, 32)
-    pieces = piece_spans(word_segments(a, box), int(512 / scale) - 2 * m - 2)
+    pieces = piece_spans(word_segments(a, box), max_piece_ink(box, 32, 512))
     assert len(pieces) >= 2 and len(split_line(img)) == len(pieces)
     word_ends, x = [], 20.0
     for w in text.split():

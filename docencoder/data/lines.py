@@ -113,6 +113,12 @@ def _box_scale(box: tuple[int, int, int, int], height: int) -> tuple[int, float]
     return m, height / (ink_h + 2 * m)
 
 
+def max_piece_ink(box: tuple[int, int, int, int], height: int, width: int) -> int:
+    """Widest ink run, in source pixels, that fits a ``height x width`` piece with its margins."""
+    m, scale = _box_scale(box, height)
+    return int(width / scale) - 2 * m - 2
+
+
 def crop_span(a: np.ndarray, box: tuple[int, int, int, int], x0: int, x1: int) -> Image.Image:
     """The columns ``x0:x1`` of a line, over the whole line's ink rows plus margins."""
     y0, y1 = box[0], box[1]
@@ -159,8 +165,7 @@ def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WI
     box = ink_box(a)
     if box is None:
         return [Image.new("L", (width, height), 255)]
-    m, scale = _box_scale(box, height)
-    max_src = int(width / scale) - 2 * m - 2  # widest ink run that fits, in source pixels
+    max_src = max_piece_ink(box, height, width)
     x0, x1 = box[2], box[3]
     if x1 - x0 + 1 <= max_src:
         return [normalize_line(img, height, width)]
@@ -203,8 +208,7 @@ def sample_words(img: Image.Image, text: str, rng: random.Random, height: int = 
     spans = word_segments(a, box, min_gap_ratio=0.2)
     if len(spans) != len(words):
         return None
-    m, scale = _box_scale(box, height)
-    max_src = int(width / scale) - 2 * m - 2
+    max_src = max_piece_ink(box, height, width)
     i = rng.randrange(len(words))
     j = i + 1
     if spans[i][1] - spans[i][0] > max_src:

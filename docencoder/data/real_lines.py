@@ -24,7 +24,8 @@ import numpy as np
 from PIL import Image
 
 from .degrade import degrade
-from .lines import LINE_HEIGHT, LINE_WIDTH, _box_scale, ink_box, ink_mask, normalize_line, word_segments
+from .lines import (LINE_HEIGHT, LINE_WIDTH, _box_scale, ink_box, ink_mask, max_piece_ink, normalize_line,
+                    word_segments)
 from .shards import iter_tar, read_manifest
 from .tokenizer import normalize_text
 
@@ -196,8 +197,8 @@ class ShardLineSource:
         box = ink_box(a)
         if box is None or not words or spans is None:
             return None
-        m, scale = _box_scale(box, self.height)
-        max_src = int(width / scale) - 2 * m - 2  # widest run that fits, in source pixels
+        m, _ = _box_scale(box, self.height)
+        max_src = max_piece_ink(box, self.height, width)
         i = rng.randrange(len(words))
         if spans[i][1] - spans[i][0] > max_src:
             return None
