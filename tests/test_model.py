@@ -340,3 +340,87 @@ def test_lean_greedy_decoding_equals_transformers_generate(tiny_line_model):
     assert torch.equal(lean, ref)
     ends = [(row == tok.eos_id).nonzero()[0].item() for row in lean]
     assert len(set(ends)) > 1  # the rows really did finish at different steps
+
+
+def test_left_padded_prefixes_decode_as_if_alone(tiny_line_model):
+    """Prefixes of different lengths (images encoded at different widths) share one batch: each
+    row, right-aligned after zero padding, reads what it reads alone."""
+    model = _peaky(tiny_line_model)
+    x = pixels(model.cfg, 3, seed=11)
+    alone_prefixes = [model.encode_image(x[:1]), model.encode_image(x[1:2, ..., :128]),
+                      model.encode_image(x[2:, ..., :32])]  # (1, P_i, E), three lengths
+    P = max(v.shape[1] for v in alone_prefixes)
+    assert len({v.shape[1] for v in alone_prefixes}) == 3
+    vision = torch.cat([torch.nn.functional.pad(v, (0, 0, P - v.shape[1], 0))
+                        for v in alone_prefixes])  # (3, P, E)
+    pad = torch.tensor([P - v.shape[1] for v in alone_prefixes])
+    together = model.generate(None, [5], max_new_tokens=10, vision=vision, vision_pad=pad)
+    for i, v in enumerate(alone_prefixes):
+        alone = model.generate(None, [5], max_new_tokens=10, vision=v)[0]
+        assert torch.equal(together[i, :alone.shape[0]], alone), i
+    # transformers' generate (the uncached path) honours the same padding through its mask
+    uncached = model.generate(None, [5], max_new_tokens=10, vision=vision, vision_pad=pad,
+                              use_cache=False)
+    assert torch.equal(uncached[:, :together.shape[1]], together)
+
+
+def test_fused_projections_give_the_same_ids_in_float_and_int8(tiny_line_model):
+    import copy
+
+    from docencoder.model.decoder import fuse_projections
+    from docencoder.ocr.reader import quantize_int8
+
+    model = _peaky(tiny_line_model)
+    x = pixels(model.cfg, 4, seed=12)
+    plain = copy.deepcopy(model)
+    assert fuse_projections(model.decoder)
+    assert hasattr(model.decoder.model.layers[0], "qkv_proj")
+    assert torch.equal(model.generate(x, [5], max_new_tokens=10),
+                       plain.generate(x, [5], max_new_tokens=10))
+    q_fused, q_plain = quantize_int8(copy.deepcopy(model)), quantize_int8(plain)
+    # per-output-channel weights and one activation scale: the same integers, the same ids
+    assert torch.equal(q_fused.generate(x, [5], max_new_tokens=10),
+                       q_plain.generate(x, [5], max_new_tokens=10))
+
+
+def test_lean_greedy_decoding_of_left_padded_rows_equals_each_row_alone(tiny_line_model):
+    """Rows with padded prefixes that end at different steps (finished rows leave the batch).
+
+    Not made peaky: masking errors (padding given attention weight) must be able to flip a choice.
+    """
+    model = tiny_line_model.eval()
+    torch.manual_seed(8)
+    P, E = model.cfg.prefix_length() + 1, model.cfg.decoder.hidden_size
+    pads = [0, 3, 5, 1, 4, 0]
+    embeds = 3 * torch.randn(len(pads), P, E)
+    for i, n in enumerate(pads):
+        embeds[i, :n] = 0
+    tok = model.cfg.tokens
+    procs = LogitsProcessorList([_EosAfterFirstToken(tok.eos_id)])
+    together = greedy_decode(model.decoder, embeds, 10, tok.eos_id, tok.pad_id, procs,
+                             left_pad=torch.tensor(pads))
+    ends = [(row == tok.eos_id).nonzero()[0].item() for row in together]
+    assert len(set(ends)) > 1  # rows finished at different steps
+    for i, n in enumerate(pads):
+        alone = greedy_decode(model.decoder, embeds[i:i + 1, n:], 10, tok.eos_id, tok.pad_id, procs)[0]
+        assert torch.equal(together[i, :alone.shape[0]], alone), i
+    # and the scores themselves (ids alone barely depend on attention in a random model)
+    seen = _Scores()
+    greedy_decode(model.decoder, embeds, 4, -1, tok.pad_id, LogitsProcessorList([seen]),
+                  left_pad=torch.tensor(pads))
+    for i, n in enumerate(pads):
+        alone = _Scores()
+        greedy_decode(model.decoder, embeds[i:i + 1, n:], 4, -1, tok.pad_id, LogitsProcessorList([alone]))
+        for step, (a, b) in enumerate(zip(seen.steps, alone.steps)):
+            assert torch.allclose(a[i], b[0], atol=1e-4), (i, step)
+
+
+class _Scores(LogitsProcessor):
+    """Records the scores of every step (no row ends: eos -1 is never chosen)."""
+
+    def __init__(self) -> None:
+        self.steps: list[torch.Tensor] = []
+
+    def __call__(self, input_ids, scores):
+        self.steps.append(scores.clone())
+        return scores

@@ -210,3 +210,14 @@ def test_prefix_sums_and_long_runs_match_their_plain_definitions():
     got = _long_runs(ink, 12)
     assert got[10, 5:70].all() and np.array_equal(got, want)
     assert _long_runs(ink.T, 12).T[20:58, 40].all()
+
+
+def test_histogram_statistics_are_numpys():
+    from docencoder.ocr.layout import _median_level, _otsu
+
+    rng = np.random.default_rng(5)
+    for shape in ((1, 1), (1, 2), (3, 5), (40, 31), (64, 64)):
+        for top in (2, 9, 256):
+            a = rng.integers(0, top, shape).astype(np.uint8)
+            assert _median_level(Image.fromarray(a)) == int(np.median(a)), (shape, top)
+            assert _otsu(a) == _otsu(a.ravel()), (shape, top)  # PIL's histogram = bincount's

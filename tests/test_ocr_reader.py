@@ -198,6 +198,28 @@ def test_piece_reads_the_same_alone_and_among_pieces_of_its_width(tmp_path):
     assert torch.equal(spy.pixels[1][2], spy.pixels[0][0])  # the same pixels, in place 2
 
 
+def test_encode_chunks_are_cropped_to_their_own_ink(tmp_path, monkeypatch):
+    """A decode batch is encoded a chunk at a time, each chunk at its own widest ink; with a real
+    (random) model every piece still reads what it reads alone."""
+    import docencoder.ocr.reader as reader
+
+    monkeypatch.setitem(reader.ENCODE_CHUNK, "cpu", 2)
+    d = _save("line-tiny", tmp_path / "m")
+    r = Reader(d, batch_size=8, quantize="none",
+               generation=GenerationConfig(tokens_per_char=0.2, token_margin=2))
+    with torch.no_grad():  # large logits: greedy choices are no near-ties
+        r.model.decoder.model.embed_tokens.weight.mul_(20)
+    spy = _Spy(r.model)
+    pieces = [_inked(e) for e in (60, 480, 190, 470, 200)]
+    alone = [r.read_pieces([p])[0] for p in pieces]
+    assert len(set(alone)) > 1
+    spy.pixels.clear()
+    r.vision_tokens = 0
+    assert r.read_pieces(pieces) == alone  # one decode batch, three chunks
+    assert spy.widths == [512, 224, 64]  # (480, 470), (200, 190), (60): ink + margin, in tokens
+    assert r.vision_tokens == (2 * 512 + 2 * 224 + 64) // r.cfg.width_unit
+
+
 def test_fixed_width_model_always_encodes_the_full_width(tmp_path):
     d = _save("line-tiny", tmp_path / "m", geometry=dict(height=32, width=512, dynamic_width=False))
     r = Reader(d, batch_size=2, quantize="none",
@@ -228,7 +250,7 @@ def test_int8_reader_quantizes_linears_but_not_the_tied_head(tmp_path):
     fp32 = Reader(d, quantize="none")
     int8 = Reader(d)  # auto on CPU
     assert int8.quantize == "int8" and fp32.quantize == "none"
-    assert int8.batch_size == 64  # the CPU default (encoded in chunks of 16)
+    assert int8.batch_size == 64  # the CPU default (encoded in chunks of 8)
     assert int8.model_id == fp32.model_id  # the output still names the weights
     from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
 

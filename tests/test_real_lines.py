@@ -228,3 +228,15 @@ def test_pixel_gap_fallback_for_samples_without_spans(tmp_path):
     # the whole line fits 512 px: a run starting mid-line slides back to fill the piece, as
     # inference fills pieces from the line start, so only shortened draws (1 in 4) are partial
     assert labels.count("alpha beta gamma") > 0.6 * len(labels)
+
+
+def test_ink_threshold_percentile_is_numpys():
+    import numpy as np
+
+    from docencoder.data.lines import _percentile_90
+
+    rng = np.random.default_rng(3)
+    for n in list(range(1, 60)) + [97, 512, 4001]:
+        a = rng.integers(0, 256, (1, n)).astype(np.uint8)
+        assert _percentile_90(a) == np.percentile(a, 90), n
+    assert _percentile_90(np.full((3, 7), 9, np.uint8)) == 9.0

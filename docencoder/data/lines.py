@@ -32,9 +32,25 @@ def _gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
+def _percentile_90(a: np.ndarray) -> float:
+    """``np.percentile(a, 90)`` (linear interpolation, same arithmetic) from a partial sort.
+
+    ``np.percentile`` spends ~4x the time of the partition itself on argument handling, and
+    every line piece, at training and inference, takes one.
+    """
+    v = a.ravel()
+    q = 0.9 * (v.size - 1)
+    i = int(q)
+    j = min(i + 1, v.size - 1)
+    part = np.partition(v, [i, j]) if j > i else np.partition(v, i)
+    lo, hi, t = float(part[i]), float(part[j]), q - i
+    # numpy's _lerp: from the nearer end, so that t = 0 and t = 1 give the ends exactly
+    return hi - (hi - lo) * (1 - t) if t >= 0.5 else lo + (hi - lo) * t
+
+
 def ink_mask(a: np.ndarray) -> np.ndarray:
     """Boolean ink mask of a grayscale array: adaptive threshold between paper and darkest ink."""
-    lo, hi = int(a.min()), int(np.percentile(a, 90))
+    lo, hi = int(a.min()), int(_percentile_90(a))
     if hi - lo < 40:  # no contrast: blank (or a solid block)
         return np.zeros_like(a, dtype=bool)
     return a < lo + _INK_LEVEL * (hi - lo)
@@ -43,8 +59,8 @@ def ink_mask(a: np.ndarray) -> np.ndarray:
 def ink_box(a: np.ndarray) -> tuple[int, int, int, int] | None:
     """`(y0, y1, x0, x1)` (inclusive) of the ink, ignoring isolated specks; None if blank."""
     mask = ink_mask(a)
-    rows = np.flatnonzero(mask.sum(1) >= 2)
-    cols = np.flatnonzero(mask.sum(0) >= 1)
+    rows = np.flatnonzero(np.count_nonzero(mask, axis=1) >= 2)
+    cols = np.flatnonzero(mask.any(0))
     if rows.size == 0 or cols.size == 0:
         return None
     return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])

@@ -215,7 +215,8 @@ class DocEncoder(nn.Module):
                  max_new_tokens: int = 256, do_sample: bool = False, temperature: float = 1.0,
                  top_k: int = 0, top_p: float = 1.0, no_repeat_ngram: int = 0,
                  repeat_window: int = 90, use_cache: bool = True,
-                 vision: Optional[torch.Tensor] = None) -> torch.Tensor:
+                 vision: Optional[torch.Tensor] = None,
+                 vision_pad: Optional[torch.Tensor] = None) -> torch.Tensor:
         """Read the images: greedy by default, sampling optional, with a windowed repetition guard.
 
         Greedy decoding with the cache runs :func:`~.decoder.greedy_decode` (the same tokens as
@@ -230,6 +231,9 @@ class DocEncoder(nn.Module):
             vision: a precomputed :meth:`encode_image` prefix `(B, P, E)` instead of the pixels
                 (``pixel_values`` is then ignored): on a CPU, encoding runs fastest in small
                 batches while decoding gains from large ones.
+            vision_pad: `(B,)` leading rows of each ``vision`` row that are padding (zeros), so
+                images encoded at different widths (prefix lengths) decode in one batch, each
+                row as if alone (None = all rows full length).
 
         Returns:
             `(B, T)` generated token ids, each row ending at its eos and padded with ``pad_id``.
@@ -240,14 +244,17 @@ class DocEncoder(nn.Module):
         prompt = torch.as_tensor(list(prompt_ids), dtype=torch.long, device=vision.device)
         prompt_emb = self.decoder.get_input_embeddings()(prompt).unsqueeze(0).expand(B, -1, -1)
         embeds = torch.cat([vision.to(prompt_emb.dtype), prompt_emb], dim=1)  # (B, P+p, E)
-        attn = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)
+        attn = torch.ones(embeds.shape[:2], dtype=torch.long, device=embeds.device)  # (B, P+p)
+        if vision_pad is not None:
+            vision_pad = vision_pad.to(embeds.device)
+            attn[torch.arange(attn.shape[1], device=embeds.device) < vision_pad.unsqueeze(1)] = 0
         tok = self.cfg.tokens
         processors = LogitsProcessorList()
         if no_repeat_ngram:
             processors.append(WindowedNoRepeatNGram(no_repeat_ngram, max(repeat_window, no_repeat_ngram)))
         if not do_sample and use_cache and self.decoder.config._attn_implementation == "sdpa":
             return greedy_decode(self.decoder, embeds, max_new_tokens, tok.eos_id, tok.pad_id,
-                                 processors)  # (B, T)
+                                 processors, left_pad=vision_pad)  # (B, T)
         gen_cfg = GenerationConfig(
             max_new_tokens=max_new_tokens, do_sample=do_sample, use_cache=use_cache,
             temperature=temperature if do_sample else None, top_k=top_k if do_sample else None,

@@ -154,7 +154,10 @@ class PageLayout:
 
 def _otsu(values: np.ndarray) -> int:
     """Otsu's threshold of uint8 values: the split maximising between-class variance."""
-    hist = np.bincount(values.ravel(), minlength=_LEVELS).astype(np.float64)
+    if values.ndim == 2:  # PIL's histogram: ~4x faster than bincount (which widens to int64)
+        hist = np.asarray(Image.fromarray(values, mode="L").histogram(), dtype=np.float64)
+    else:
+        hist = np.bincount(values.ravel(), minlength=_LEVELS).astype(np.float64)
     total = hist.sum()
     levels = np.arange(_LEVELS)
     w0 = np.cumsum(hist)  # pixels at or below each level
@@ -167,9 +170,18 @@ def _otsu(values: np.ndarray) -> int:
     return int(np.argmax(between))
 
 
+def _median_level(gray: Image.Image) -> int:
+    """``int(np.median(gray))`` of an 8-bit image, from its histogram (a page in ~1 ms, not ~13)."""
+    cum = np.cumsum(gray.histogram()[:_LEVELS])
+    n = int(cum[-1])
+    lo = int(np.searchsorted(cum, (n - 1) // 2 + 1))  # the sorted values at (n-1)//2 and n//2
+    hi = int(np.searchsorted(cum, n // 2 + 1))
+    return (lo + hi) // 2
+
+
 def binarize(gray: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> np.ndarray:
     """Ink mask `(H, W)` bool of a grayscale page, robust to uneven lighting and specks."""
-    g = np.asarray(gray, dtype=np.float32)
+    g = np.array(gray, dtype=np.float32)  # (H, W), a copy we may change
     if g.size == 0 or float(g.max() - g.min()) < cfg.min_contrast:
         return np.zeros(g.shape, dtype=bool)
     cell = cfg.background_cell
@@ -178,7 +190,9 @@ def binarize(gray: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> np.ndarra
     # 16 px/cell) spans more than any glyph stroke, so it sees paper, not ink.
     bg = small.filter(ImageFilter.MaxFilter(5)).resize(gray.size, Image.Resampling.BILINEAR)
     bg_arr = np.maximum(np.asarray(bg, dtype=np.float32), _LEVELS / 2)
-    flat = np.clip(g / bg_arr * (_LEVELS - 1), 0, _LEVELS - 1).astype(np.uint8)
+    np.divide(g, bg_arr, out=g)  # in place: g is our own float copy of the page
+    g *= _LEVELS - 1
+    flat = np.clip(g, 0, _LEVELS - 1, out=g).astype(np.uint8)
     ink = flat < _otsu(flat)
     # 3x3 neighbour count via shifted sums on a padded copy: isolated specks have few neighbours.
     p = np.pad(ink, 1).astype(np.uint8)
@@ -524,7 +538,7 @@ def find_lines(page: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> PageLay
     if abs(skew) >= cfg.min_skew_deg:
         # estimate_skew's angle is the text's shear; PIL's rotate(+a) turns counter-clockwise
         # fill the corners with the paper's own level, so they do not read as a lighting edge
-        paper = int(np.median(np.asarray(gray)))
+        paper = _median_level(gray)
         gray = gray.rotate(-skew, resample=Image.Resampling.BICUBIC, fillcolor=paper)
         ink = binarize(gray, cfg)
         em = estimate_em(ink, cfg)

@@ -51,11 +51,12 @@ _INK_LEVEL = 128
 CROP_MARGIN_PX = 4
 QUANTIZE_MODES = ("auto", "int8", "none")
 #: line pieces per generate call when none is given, and pieces per encode call within it. On
-#: CPU, encoding gets slower per piece past ~16 (activations outgrow the cache: 64 costs ~1.4x
-#: per piece on the dev pages) while decoding 64 rows at once beats 4 x 16 (8 dev pages, 653
-#: pieces, 1 thread: 10.8 s vs 11.7 s); a GPU wants large batches for both.
+#: CPU, decoding 64 rows at once beats 4 x 16 (8 dev pages, 653 pieces, 1 thread: 10.8 s vs
+#: 11.7 s), while each encode chunk is cropped to its own widest ink, so small chunks encode
+#: less white: reading 8 degraded dev pages took 0.72 s a page in chunks of 16, 0.63 in chunks
+#: of 8 and 0.66 in chunks of 4 (smaller matrix products). A GPU wants large batches for both.
 DEFAULT_BATCH_SIZE = 64
-ENCODE_CHUNK = {"cpu": 16, "cuda": 64}
+ENCODE_CHUNK = {"cpu": 8, "cuda": 64}
 _HASH_CHUNK = 1 << 20
 
 
@@ -224,6 +225,7 @@ class Reader:
                  layout: Optional[LayoutConfig] = None, quantize: str = "auto") -> None:
         from docencoder.data.tokenizer import load_tokenizer
         from docencoder.model import load_pretrained
+        from docencoder.model.decoder import fuse_projections
 
         d = check_model_dir(model_dir)
         if batch_size is not None and batch_size < 1:
@@ -234,6 +236,7 @@ class Reader:
         self.model_dir = d
         self.model_id = model_id(d)  # names the weights, whatever the run-time precision
         self.model = load_pretrained(d, map_location=self.device).eval()
+        fuse_projections(self.model.decoder)  # before quantising: the fused layers quantise too
         if self.quantize == "int8":
             self.model = quantize_int8(self.model)
         self.vision_tokens = 0
@@ -270,30 +273,23 @@ class Reader:
         """Decode normalised line pieces in batches of similar width; texts in input order.
 
         Pieces are sorted by ink width (widest first), so a batch shares a similar token cap and,
-        for a dynamic-width model, is cropped to little more than its own text. Blank pieces are
-        not decoded.
+        for a dynamic-width model, each encode chunk of it is cropped to little more than its own
+        text. Blank pieces are not decoded.
         """
         import torch
-
-        from docencoder.data.lines import to_tensor
 
         ends = [piece_ink_end(p) for p in pieces]
         # a blank piece reads as "" (the model would invent a few characters for it)
         order = sorted((i for i in range(len(pieces)) if ends[i]), key=lambda i: -ends[i])
         out: list[str] = [""] * len(pieces)
+        chunk = ENCODE_CHUNK[self.device.split(":")[0]]
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
             filled = [ends[i] / pieces[i].width for i in idx]  # share of a full piece
             caps = [self._line_cap(f) for f in filled]
-            width = self._batch_width(max(ends[i] for i in idx))
-            pixels = to_tensor([_left(pieces[i], width) for i in idx])  # (B, 3, H, width)
-            pixels = pixels.to(self.device)
-            self.vision_tokens += len(idx) * self._view_tokens(width)
-            chunk = ENCODE_CHUNK[self.device.split(":")[0]]
             with torch.inference_mode():
-                vision = torch.cat([self.model.encode_image(pixels[k:k + chunk])
-                                    for k in range(0, len(idx), chunk)])  # (B, P, E)
-                ids = self.model.generate(None, self.prompt_ids, vision=vision,
+                vision, pad = self._encode_chunks(pieces, ends, idx, chunk)  # (B, P, E), (B,)
+                ids = self.model.generate(None, self.prompt_ids, vision=vision, vision_pad=pad,
                                           max_new_tokens=max(caps),
                                           no_repeat_ngram=self.gen.line_no_repeat_ngram,
                                           repeat_window=self.gen.repeat_window)  # (B, T)
@@ -301,6 +297,33 @@ class Reader:
                 chars = math.ceil(f * MAX_CHARS_PER_LINE) + self.gen.token_margin
                 out[i] = " ".join(self.tokenizer.decode(row[:cap]).split())[:chars]
         return out
+
+    def _encode_chunks(self, pieces: Sequence[Image.Image], ends: Sequence[int],
+                       idx: Sequence[int], chunk: int):
+        """The vision prefixes of pieces ``idx`` (widest ink first), encoded ``chunk`` at a time,
+        each chunk at its own width, right-aligned in one `(B, P, E)` tensor; and `(B,)` the
+        zero rows before each prefix (see :meth:`DocEncoder.generate`'s ``vision_pad``).
+
+        Why per chunk: a decode batch holds a page's full lines and its short line ends alike;
+        cropping every piece to the batch's widest ink encoded ~20 % more white (dev pages).
+        """
+        import torch
+
+        from docencoder.data.lines import to_tensor
+
+        parts = []
+        for k in range(0, len(idx), chunk):
+            part = idx[k:k + chunk]
+            width = self._batch_width(max(ends[i] for i in part))
+            pixels = to_tensor([_left(pieces[i], width) for i in part]).to(self.device)  # (c, 3, H, width)
+            parts.append(self.model.encode_image(pixels))  # (c, P_k, E)
+            self.vision_tokens += len(part) * self._view_tokens(width)
+        P = max(p.shape[1] for p in parts)
+        pad = torch.cat([torch.full((p.shape[0],), P - p.shape[1], dtype=torch.long)
+                         for p in parts]).to(self.device)  # (B,)
+        vision = torch.cat([torch.nn.functional.pad(p, (0, 0, P - p.shape[1], 0))
+                            for p in parts])  # (B, P, E), zero rows first
+        return vision, pad
 
     def _batch_width(self, ink_end: int) -> int:
         """Pixel width a batch whose widest ink ends at ``ink_end`` is encoded at.
