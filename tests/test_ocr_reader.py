@@ -91,12 +91,12 @@ def test_line_caps_bound_runaways(tmp_path):
 
 
 # ---------------------------------------------------------------------- dynamic-width reading
-def _inked(end: int, width: int = 512, height: int = 32) -> Image.Image:
+def _inked(end: int, width: int = 512, height: int = 32, ink: int = 0, paper: int = 255) -> Image.Image:
     """A normalised piece whose ink (a few bars, so it is not uniform) ends at column ``end``."""
-    img = Image.new("L", (width, height), 255)
+    img = Image.new("L", (width, height), paper)
     d = ImageDraw.Draw(img)
     for x in range(2, end, 12):
-        d.rectangle((x, 8, min(x + 6, end - 1), 24), fill=0)
+        d.rectangle((x, 8, min(x + 6, end - 1), 24), fill=ink)
     return img
 
 
@@ -121,6 +121,9 @@ def test_piece_ink_end_and_crop_width():
 
     assert piece_ink_end(Image.new("L", (512, 32), 255)) == 0
     assert piece_ink_end(_inked(100)) == 100
+    # a faint scan: grey ink on grey paper is still ink (a fixed level of 128 saw none)
+    assert piece_ink_end(_inked(100, ink=150, paper=225)) == 100
+    assert piece_ink_end(Image.new("L", (512, 32), 200)) == 0  # flat grey: blank
     assert crop_width(0, 32, 512) == 32  # a blank piece still has one token
     assert crop_width(28, 32, 512, margin=4) == 32 and crop_width(29, 32, 512, margin=4) == 64
     assert crop_width(511, 32, 512) == 512  # never wider than the geometry
