@@ -221,3 +221,47 @@ def test_histogram_statistics_are_numpys():
             a = rng.integers(0, top, shape).astype(np.uint8)
             assert _median_level(Image.fromarray(a)) == int(np.median(a)), (shape, top)
             assert _otsu(a) == _otsu(a.ravel()), (shape, top)  # PIL's histogram = bincount's
+
+
+def _table_page(right_x: int, right_text: str, left_text: str = "name") -> Image.Image:
+    """A prose line, then five rows: ``left_text`` at x=80 and ``right_text`` at ``right_x``."""
+    from PIL import ImageFont
+
+    from docencoder.data.fonts import available_fonts
+
+    serif = next(f for f in available_fonts() if f.kind == "times")
+    font = ImageFont.truetype(str(serif.path), 22)
+    img = Image.new("L", (1000, 600), 255)
+    d = ImageDraw.Draw(img)
+    d.text((80, 60), "A line of prose above the table, long enough to span both of its columns.",
+               font=font, fill=0)
+    for k in range(5):
+        d.text((80, 140 + 40 * k), f"{left_text}{k}", font=font, fill=0)
+        d.text((right_x, 140 + 40 * k), f"{right_text} {k}", font=font, fill=0)
+    return img
+
+
+def test_a_table_is_read_row_by_row_with_its_cells_apart():
+    """Two aligned columns, one of them narrow, are a table: one line a row, in row order, whose
+    cells are cropped apart (the text layer orders a table row by row; column by column the
+    rows were lost)."""
+    from docencoder.ocr.layout import LayoutConfig
+
+    layout = find_lines(_table_page(400, "the value of row"))
+    rows = [l for l in layout.lines if l.cells]
+    assert len(rows) == 5 and len(layout.lines) == 6
+    assert [round((r.box[1] - 140) / 40) for r in rows] == [0, 1, 2, 3, 4]  # row order
+    assert all(len(r.cells) == 2 and r.cells[0][2] < 200 < 400 <= r.cells[1][0] + 3 for r in rows)
+    cells = [c for block in layout.cell_crops() for c in block]
+    assert [len(c) for c in cells] == [1, 2, 2, 2, 2, 2]
+    joined = [c for block in layout.crops() for c in block][1]  # cells a word space apart
+    assert joined.width < rows[0].box[2] - rows[0].box[0]
+    columns = find_lines(_table_page(400, "the value of row"), LayoutConfig(table_cell_em=0))
+    assert not any(l.cells for l in columns.lines) and len(columns.lines) == 11  # column order
+
+
+def test_two_wide_aligned_columns_stay_columns():
+    """Prose columns share a baseline grid too; wide on both sides, they are not a table."""
+    layout = find_lines(_table_page(540, "words of a wide second column that runs on",
+                                    "words in a wide first column of prose "))
+    assert not any(l.cells for l in layout.lines) and len(layout.lines) == 11

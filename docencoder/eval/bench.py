@@ -255,7 +255,7 @@ def count_vision_tokens(image_path: Path, model_cfg) -> int:
 
     with Image.open(image_path) as im:
         layout = find_lines(im.convert("L"))
-    pieces = [p for block in layout.crops() for crop in block
+    pieces = [p for block in layout.cell_crops() for cells in block for crop in cells
               for p in split_line(crop, g.height, g.width)]
     if not g.dynamic_width:
         return len(pieces) * model_cfg.vision_tokens()

@@ -275,8 +275,8 @@ class Reader:
 
         g = self.cfg.geometry
         lay = self.layout(page)
-        return PagePieces([[split_line(crop, g.height, g.width) for crop in block]
-                           for block in lay.crops(self.layout_cfg.pad_px)])
+        return PagePieces([[[p for cell in cells for p in split_line(cell, g.height, g.width)]
+                            for cells in block] for block in lay.cell_crops(self.layout_cfg.pad_px)])
 
     def read_pieces(self, pieces: Sequence[Image.Image]) -> list[str]:
         """Decode normalised line pieces in batches of similar width; texts in input order.
