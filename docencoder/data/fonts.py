@@ -74,6 +74,18 @@ _CANDIDATES: tuple[tuple[str, str, dict[str, str]], ...] = (
         "bold": "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf"}),
     ("DejaVu Sans Mono", "monospace", {
         "regular": "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"}),
+    # Courier look-alikes: manuals set program output and code in Courier (MrBayes, normaliz), thin
+    # serifed strokes that the three faces above do not have (from leg 5 of the CPU recipe)
+    ("TeX Gyre Cursor", "monospace", {
+        "regular": "/usr/share/texmf/fonts/opentype/public/tex-gyre/texgyrecursor-regular.otf",
+        "bold": "/usr/share/texmf/fonts/opentype/public/tex-gyre/texgyrecursor-bold.otf",
+        "italic": "/usr/share/texmf/fonts/opentype/public/tex-gyre/texgyrecursor-italic.otf"}),
+    ("Nimbus Mono PS", "monospace", {
+        "regular": "/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Regular.otf",
+        "bold": "/usr/share/fonts/opentype/urw-base35/NimbusMonoPS-Bold.otf"}),
+    ("FreeMono", "monospace", {
+        "regular": "/usr/share/fonts/truetype/freefont/FreeMono.ttf",
+        "bold": "/usr/share/fonts/truetype/freefont/FreeMonoBold.ttf"}),
 )
 
 #: Debian packages that provide the fonts above (installed by the Makefile)
