@@ -144,7 +144,7 @@ class PageLayout:
         """Grayscale crops of every line, per block, each on a white margin of ``pad`` px.
 
         Rule pixels (and their anti-aliased one-pixel rim) inside a crop are painted white. A
-        table row's cells stand about a word space apart in its crop (see :meth:`cell_crops`).
+        table row's cells stand an em apart in its crop (the reader uses :meth:`cell_crops`).
         """
         space = max(2, round(_CELL_SPACE_EM * self.em))
         out = []
