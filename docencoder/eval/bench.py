@@ -249,14 +249,12 @@ def count_vision_tokens(image_path: Path, model_cfg) -> int:
         return model_cfg.vision_tokens()
     from PIL import Image
 
-    from docencoder.data.lines import split_line
-    from docencoder.ocr.layout import find_lines
-    from docencoder.ocr.reader import crop_width, piece_ink_end
+    from docencoder.ocr.layout import LayoutConfig, find_lines
+    from docencoder.ocr.reader import PagePieces, crop_width, piece_ink_end
 
     with Image.open(image_path) as im:
         layout = find_lines(im.convert("L"))
-    pieces = [p for block in layout.cell_crops() for cells in block for crop in cells
-              for p in split_line(crop, g.height, g.width)]
+    pieces = PagePieces.of(layout, g.height, g.width, LayoutConfig().pad_px).flat
     if not g.dynamic_width:
         return len(pieces) * model_cfg.vision_tokens()
     unit, rows = model_cfg.width_unit, model_cfg.token_grid(g.height, g.width)[0]

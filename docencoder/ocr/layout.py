@@ -376,7 +376,7 @@ def _trim_lines(blocks: list[Block], ink: np.ndarray) -> list[Block]:
         for line in block.lines:
             cells = [t for t in (_trim_box(c, ink) for c in (line.cells or (line.box,))) if t]
             if cells:
-                lines.append(_row([Line(c) for c in cells]))
+                lines.append(_row(cells))
         if lines:
             out.append(Block(lines, block.sealed))
     return out
@@ -567,7 +567,8 @@ class _Cutter:
                 rows[-1].append(line)
             else:
                 rows.append([line])
-        return [Block([_row(r) for r in rows], sealed=True)]
+        cells = [[c for l in r for c in (l.cells or (l.box,))] for r in rows]  # rows merged before
+        return [Block([_row(c) for c in cells], sealed=True)]
 
     @staticmethod
     def _sealed(blocks: list[Block]) -> list[Block]:
@@ -589,9 +590,9 @@ class _Cutter:
         return upper + lower
 
 
-def _row(lines: list[Line]) -> Line:
-    """One line of a table row's lines (or cells of rows already merged), left to right."""
-    cells = sorted((c for l in lines for c in (l.cells or (l.box,))), key=lambda c: c[0])
+def _row(boxes: list[tuple[int, int, int, int]]) -> Line:
+    """One line of the cell boxes of a row (a plain line when there is one box), left to right."""
+    cells = sorted(boxes, key=lambda c: c[0])
     box = (cells[0][0], min(c[1] for c in cells), max(c[2] for c in cells), max(c[3] for c in cells))
     return Line(box, tuple(cells) if len(cells) > 1 else ())
 

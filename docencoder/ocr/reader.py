@@ -191,6 +191,19 @@ class PagePieces:
 
     pieces: list[list[list[Image.Image]]]  # [block][line][piece]
 
+    @classmethod
+    def of(cls, layout: PageLayout, height: int, width: int, pad: int) -> "PagePieces":
+        """The layout's lines (a table row's cells one after another) split into pieces that fit
+        ``height x width``: what the reader decodes and the benchmark counts."""
+        from docencoder.data.lines import split_line
+
+        return cls([[[p for cell in cells for p in split_line(cell, height, width)] for cells in block]
+                    for block in layout.cell_crops(pad)])
+
+    @property
+    def flat(self) -> list[Image.Image]:
+        return [piece for block in self.pieces for line in block for piece in line]
+
     @property
     def count(self) -> int:
         return sum(len(line) for block in self.pieces for line in block)
@@ -271,12 +284,8 @@ class Reader:
 
     def page_pieces(self, page: Image.Image) -> PagePieces:
         """Layout + split of one page into model-sized pieces (the CPU work before decoding)."""
-        from docencoder.data.lines import split_line
-
         g = self.cfg.geometry
-        lay = self.layout(page)
-        return PagePieces([[[p for cell in cells for p in split_line(cell, g.height, g.width)]
-                            for cells in block] for block in lay.cell_crops(self.layout_cfg.pad_px)])
+        return PagePieces.of(self.layout(page), g.height, g.width, self.layout_cfg.pad_px)
 
     def read_pieces(self, pieces: Sequence[Image.Image]) -> list[str]:
         """Decode normalised line pieces in batches of similar width; texts in input order.
@@ -355,7 +364,7 @@ class Reader:
 
     def read_page_pieces(self, pages: Sequence[PagePieces]) -> list[str]:
         """Decode the pieces of several pages in shared batches; the text of each page."""
-        flat = [piece for page in pages for block in page.pieces for line in block for piece in line]
+        flat = [piece for page in pages for piece in page.flat]
         texts = iter(self.read_pieces(flat))
         out = []
         for page in pages:
