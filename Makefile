@@ -4,9 +4,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.docencoder-installed
-# Debian packages: PDF rendering, the Tesseract baseline, and the fonts whitepapers are set in.
+# Debian packages: PDF rendering, the Tesseract baseline, the fonts whitepapers are set in, and the
+# large word list of the synthetic lines of unpredictable text (docencoder/data/vocab.py).
 APT_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-eng fonts-lmodern fonts-cmu fonts-texgyre \
-	fonts-linuxlibertine fonts-liberation fonts-freefont-ttf fonts-dejavu-core fonts-urw-base35
+	fonts-linuxlibertine fonts-liberation fonts-freefont-ttf fonts-dejavu-core fonts-urw-base35 \
+	wamerican-insane
 TORCH := torch==2.14.1 torchvision==0.29.1
 
 .PHONY: install run test test-all bench clean

@@ -113,6 +113,9 @@ class LineDataModule(L.LightningDataModule):
         max_text_tokens: cap on target tokens per line.
         degrade_prob: fraction of synthetic (and real) lines with scan degradations.
         synthetic_prob: fraction of non-prose snippets (numbers, equations, references).
+        random_text_prob: fraction of synthetic non-code lines of unpredictable text (random
+            rare words, names, identifiers, addresses; :mod:`docencoder.data.vocab`), read only
+            from the pixels: the cure for a decoder that guesses familiar words.
         monospace_weight: share of synthetic lines set in a typewriter face (code, program
             output, typewriter prose); None = the generator's default (KIND_WEIGHTS).
         shard_dirs: directories of shards (``docencoder data from-pdfs`` / ``data synth-pdf``).
@@ -133,6 +136,7 @@ class LineDataModule(L.LightningDataModule):
                  batch_size: int = 32, num_workers: int = 1, seed: int = 0, val_batches: int = 8,
                  max_text_tokens: int = 64, degrade_prob: float = 0.35,
                  synthetic_prob: float = 0.15, monospace_weight: Optional[float] = None,
+                 random_text_prob: float = 0.3,
                  shard_dirs: Optional[list[str]] = None,
                  shard_weight: float = 0.0, real_val_fraction: float = 0.1,
                  val_real_batches: int = 0, batch_offset: int = 0, kind: str = "line",
@@ -160,7 +164,8 @@ class LineDataModule(L.LightningDataModule):
             return (lambda rng, width: pages.sample(rng)), None
         gen = LineGenerator(load_corpus(), LineGeneratorConfig(
             height=g.height, width=g.width, degrade_prob=hp.degrade_prob,
-            synthetic_prob=hp.synthetic_prob, monospace_weight=hp.monospace_weight))
+            synthetic_prob=hp.synthetic_prob, monospace_weight=hp.monospace_weight,
+            random_prob=hp.random_text_prob))
         if not hp.shard_dirs or hp.shard_weight <= 0:
             return gen.sample, None
         from .real_lines import ShardLineSource  # real-PDF lines, only when asked for

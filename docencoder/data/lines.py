@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .degrade import degrade
 from .fonts import Font, available_fonts
 from .tokenizer import normalize_text
+from .vocab import RandomText
 
 LINE_HEIGHT = 32
 LINE_WIDTH = 512
@@ -381,6 +382,10 @@ class LineGeneratorConfig:
     code_prob: float = 0.5  # fraction of typewriter-font lines that are code
     output_prob: float = 0.35  # fraction of those "code" lines that are program output instead
     mixed_prob: float = 0.3  # fraction of prose lines with some words in typewriter/italic/bold
+    #: fraction of non-code lines of unpredictable text (random rare words, names, identifiers,
+    #: addresses, letter strings: :class:`~docencoder.data.vocab.RandomText`), which the decoder
+    #: can only read, not guess from context
+    random_prob: float = 0.0
     #: share of lines in a typewriter face (None = its weight in KIND_WEIGHTS); the other faces
     #: keep their relative weights. Code and program output are where reading errs most
     monospace_weight: float | None = None
@@ -401,6 +406,7 @@ class LineGenerator:
         self.kind_weights = kind_weights(self.cfg.monospace_weight)
         self.fonts = list(fonts or available_fonts())
         self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+        self._random: RandomText | None = RandomText() if self.cfg.random_prob > 0 else None
 
     def _font(self, font: Font, px: int) -> ImageFont.FreeTypeFont:
         key = (str(font.path), px)
@@ -414,6 +420,8 @@ class LineGenerator:
             if rng.random() < self.cfg.output_prob:
                 return " ".join(output_snippet(rng, max_chars)[:max_chars].split())
             return " ".join(code_snippet(rng) for _ in range(3))[:max_chars].rstrip()
+        if self._random is not None and rng.random() < self.cfg.random_prob:
+            return self._random.line(rng, max_chars)
         if rng.random() < self.cfg.synthetic_prob:
             return " ".join(synthetic_snippet(rng)[:max_chars].split())
         i = rng.randrange(len(self.corpus))

@@ -88,6 +88,8 @@ def register_bench(bench_subparsers) -> None:
     p.add_argument("--out", type=Path, default=Path("out/bench_ocr"),
                    help="folder for bench_ocr.json and the plots")
     p.set_defaults(func=_bench)
+    from .probe import register_probe
+    register_probe(bench_subparsers)
 
 
 def _split(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
