@@ -46,18 +46,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: exit status after Ctrl-C (128 + SIGINT), as shells report it
+EXIT_INTERRUPTED = 130
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in _LIGHTNING:
-        from docencoder.training.cli import run_lightning_cli
-        run_lightning_cli(argv)
-        return 0
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    return int(args.func(args) or 0)
+    """Run one subcommand; Ctrl-C at any moment (importing torch, loading the model) ends with a
+    one-line message and exit status 130, not a traceback."""
+    try:
+        argv = list(sys.argv[1:] if argv is None else argv)
+        if argv and argv[0] in _LIGHTNING:
+            from docencoder.training.cli import run_lightning_cli
+            run_lightning_cli(argv)
+            return 0
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("\ndocencoder: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

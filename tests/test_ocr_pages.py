@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 
 from docencoder.ocr.pages import (DocumentError, PageError, expand_inputs, open_document,
-                                  output_names, parse_pages, select_pages)
+                                  pages_past_end, parse_pages, select_pages)
 from docencoder.ocr.samples import make_whitepaper
-from docencoder.ocr.writers import DocumentWriter, ErrorLog, PageResult, load_done, markdown
+from docencoder.ocr.writers import (DocumentWriter, ErrorLog, NameIndex, PageResult, load_done,
+                                    markdown)
 
 
 def test_parse_pages():
@@ -20,7 +21,9 @@ def test_parse_pages():
     assert parse_pages(" 7, 2-3,2 ") == [2, 3, 7]
     assert parse_pages([3, 1, 3]) == [1, 3]
     assert select_pages(parse_pages("2,5-"), 7) == [2, 5, 6, 7]
-    assert select_pages(parse_pages("1-3,9"), 2) == [1, 2]  # past the end: ignored
+    assert select_pages(parse_pages("1-3,9"), 2) == [1, 2]  # past the end: named apart
+    assert pages_past_end(parse_pages("1-3,9,12-"), 2) == "3,9,12-"
+    assert pages_past_end(parse_pages("1-2,2-"), 2) == "" and pages_past_end(None, 1) == ""
     assert select_pages(None, 3) == [1, 2, 3]
     for bad in ("0", "3-1", "a", "1,,2", "-2", ""):
         with pytest.raises(ValueError, match="page"):
@@ -43,7 +46,7 @@ def test_expand_inputs(tmp_path):
     assert "unsupported file type '.txt'" in errors["/a/notes.txt"]
     assert "no PDF or image" in errors["/empty"]
     assert "matches no" in errors["/nothing*.pdf"]
-    names = output_names(files)
+    names = NameIndex(tmp_path / "out").assign(files)
     assert names[0] == "scan" and names[1] != names[2] and names[1].startswith("x-")
 
 
@@ -135,7 +138,8 @@ def test_document_writer_sorts_and_writes_markdown(tmp_path):
     w.finish()
     recs = [json.loads(l) for l in (tmp_path / "doc.jsonl").read_text().splitlines()]
     assert [r["page"] for r in recs] == [1, 3]
-    assert list(recs[0]) == ["doc", "page", "text", "source", "model", "dpi", "seconds"]
+    assert list(recs[0]) == ["doc", "page", "text", "source", "text_layer", "model", "dpi",
+                             "seconds"]
     md = (tmp_path / "doc.md").read_text()
     assert md.index("<!-- page 1 -->") < md.index("text of page 1") < md.index("<!-- page 3 -->")
     assert markdown([]) == ""
@@ -150,7 +154,7 @@ def test_error_log(tmp_path):
     log.add("a.pdf", None, "encrypted")
     log.add("b.pdf", 4, "boom")
     recs = [json.loads(l) for l in log.path.read_text().splitlines()]
-    assert recs == [{"doc": "a.pdf", "page": None, "error": "encrypted"},
-                    {"doc": "b.pdf", "page": 4, "error": "boom"}]
+    assert recs == [{"doc": "a.pdf", "page": None, "kind": "input", "error": "encrypted"},
+                    {"doc": "b.pdf", "page": 4, "kind": "input", "error": "boom"}]
     log.reset()
     assert not log.path.exists()

@@ -18,8 +18,8 @@ from docencoder.cli import main
 from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = {"doc": str, "page": int, "text": str, "source": str, "model": str, "dpi": int,
-          "seconds": float}
+SCHEMA = {"doc": str, "page": int, "text": str, "source": str, "text_layer": str, "model": str,
+          "dpi": int, "seconds": float}
 
 
 def _norm(text: str) -> str:
@@ -194,7 +194,10 @@ def test_page_ranges_and_resume(tmp_path):
     from docencoder import OCR
 
     summary = OCR(text_layer="only").ocr_files([doc.path], out, pages="1-3,9", show_progress=False)
-    assert (summary.pages, summary.pages_skipped, summary.exit_code) == (2, 1, 0)
+    # page 9 is past the end: reported (kind "pages"), the pages that exist are done
+    assert (summary.pages, summary.pages_skipped, summary.exit_code) == (2, 1, 1)
+    (err,) = _records(out / "errors.jsonl")
+    assert err["kind"] == "pages" and "--pages 9" in err["error"] and "3 pages" in err["error"]
     recs = _records(out / "three.jsonl")
     assert [r["page"] for r in recs] == [1, 2, 3]  # sorted when the document completes
     md = (out / "three.md").read_text()

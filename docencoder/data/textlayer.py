@@ -11,6 +11,10 @@ trustworthy after some care, which is what this module is about:
   block only, because NFKC on everything would also flatten superscripts and symbols that are
   really on the page;
 * glyphs without a Unicode mapping become U+FFFD, so :func:`text_layer_quality` can see them;
+* pdfium hands out UTF-16 code units, so a character outside the Basic Multilingual Plane (TeX's
+  mathematical italic letters, U+1D44E...) comes as a surrogate pair, joined here into one
+  character and NFKC-normalised to the letter the training labels spell; a lone surrogate is
+  dropped (written as UTF-8 it would crash any writer);
 * rotated characters (margin stamps, sideways tables) are left out: they are not part of the
   horizontal reading order, and their crops would not be line images.
 
@@ -213,11 +217,26 @@ def layout_text(lines: Sequence[TextLine]) -> str:
     return "\n\n".join("\n".join(line.text for line in block) for block in group_blocks(lines))
 
 
+#: letterlike symbols that stand in the holes of the Mathematical Alphanumeric Symbols block
+#: (italic h is U+210E, not U+1D455): NFKC-normalised like the block itself
+_MATH_LETTERLIKE = frozenset("\u2102\u210a\u210b\u210c\u210d\u210e\u2110\u2111\u2112\u2113"
+                             "\u2115\u2119\u211a\u211b\u211c\u211d\u2124\u2128\u212c\u212d"
+                             "\u212f\u2130\u2131\u2133\u2134")
+
+
 def _normalize_char(ch: str) -> str:
-    """Decompose ligatures (the presentation-forms block only) and map pdfium's hyphen marker."""
+    """Decompose ligatures (the presentation-forms block only), NFKC astral-plane characters
+    and the math letters among the letterlike symbols, and map pdfium's hyphen marker.
+
+    Why NFKC for the astral plane: what a PDF puts there is mostly the Mathematical Alphanumeric
+    Symbols (italic, bold, script, double-struck letters and digits: U+1D400-U+1D7FF), which the
+    training labels (:func:`~docencoder.data.tokenizer.normalize_text`) and the model's own
+    output spell as plain letters; NFKC leaves other astral characters (emoji, CJK extensions)
+    as they are.
+    """
     if ch == _PDFIUM_HYPHEN:
         return "-"
-    if "\ufb00" <= ch <= "\ufb4f":
+    if "\ufb00" <= ch <= "\ufb4f" or ord(ch) > 0xFFFF or ch in _MATH_LETTERLIKE:
         return unicodedata.normalize("NFKC", ch)
     if ch in ("\r", "\n"):
         return " "
@@ -234,15 +253,39 @@ def _plausible_ink(ink: tuple[float, float, float, float], box: tuple[float, flo
             and ink[1] >= box[1] - h and ink[3] <= box[3] + h)
 
 
+#: UTF-16 surrogate ranges: pdfium reports a character outside the Basic Multilingual Plane (the
+#: mathematical italic letters U+1D44E... of TeX's unicode-math fonts, for instance) as two
+#: character indices, its high and its low surrogate
+_HIGH_SURROGATE = (0xD800, 0xDBFF)
+_LOW_SURROGATE = (0xDC00, 0xDFFF)
+
+
 def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
-    """Every horizontal character of a text page, plus counts of rotated and invisible ones."""
+    """Every horizontal character of a text page, plus counts of rotated and invisible ones.
+
+    A surrogate pair becomes one character (with the box and origin of its first half); a lone
+    surrogate, which stands for no character, is dropped.
+    """
     chars: list[Char] = []
     n_rotated = n_invisible = 0
     rect = raw.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     il, ir, ib, it = (ctypes.c_double() for _ in range(4))
-    for i in range(raw.FPDFText_CountChars(textpage)):
+    n = raw.FPDFText_CountChars(textpage)
+    skip_next = False
+    for i in range(n):
+        if skip_next:  # the low half of a surrogate pair joined to the character before it
+            skip_next = False
+            continue
         code = raw.FPDFText_GetUnicode(textpage, i)
+        if _HIGH_SURROGATE[0] <= code <= _HIGH_SURROGATE[1]:
+            low = raw.FPDFText_GetUnicode(textpage, i + 1) if i + 1 < n else 0
+            if not _LOW_SURROGATE[0] <= low <= _LOW_SURROGATE[1]:
+                continue  # a lone half encodes nothing (and cannot be written as UTF-8)
+            code = 0x10000 + ((code - _HIGH_SURROGATE[0]) << 10) + (low - _LOW_SURROGATE[0])
+            skip_next = True
+        elif _LOW_SURROGATE[0] <= code <= _LOW_SURROGATE[1]:
+            continue
         generated = bool(raw.FPDFText_IsGenerated(textpage, i))
         if generated and chr(code) in "\r\n":
             chars.append(Char("\n", (0, 0, 0, 0), (0, 0), True))  # pdfium's own line break

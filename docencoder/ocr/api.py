@@ -25,17 +25,38 @@ from typing import Callable, Iterator, Optional, Sequence, Union
 from PIL import Image
 
 from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_inputs,
-                    open_document, output_names, parse_pages, select_pages)
-from .reader import DEFAULT_BATCH_SIZE, QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader
-from .writers import DocumentWriter, ErrorLog, PageResult
+                    in_selection, open_document, pages_past_end, parse_pages, select_pages)
+from .reader import (DEFAULT_BATCH_SIZE, QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader,
+                     check_model_dir, model_id)
+from .writers import (UNKNOWN_VERDICT, DocumentWriter, ErrorLog, NameIndex, OutputError,
+                      PageResult, probe_writable)
 
-__all__ = ["OCR", "OCRError", "OCRSummary", "PageFailure", "PageResult"]
+__all__ = ["OCR", "OCRError", "OCRSummary", "OutputError", "PageFailure", "PageResult",
+           "UsageError"]
 
 TEXT_LAYER_MODES = ("auto", "never", "only")
 #: the ``model`` field of pages taken from a PDF's own text layer
 TEXT_LAYER_MODEL = "text-layer"
 #: most pages held between rendering and decoding (bounds memory when pages have few lines)
 WINDOW_PAGES = 16
+
+# The ``text_layer`` verdict of a page record: why the page was read the way it was.
+#: the text layer passed :func:`~docencoder.data.textlayer.text_layer_quality` and was used
+TRUSTED = "trusted"
+#: no text layer: an image, or a PDF page without a single character (a scan)
+ABSENT = "absent"
+#: ``--text-layer never``: the page was OCR'd without looking
+NOT_CHECKED = "not-checked"
+#: prefix of the verdict of a text layer that failed the check (the reason follows)
+UNTRUSTED = "untrusted: "
+
+#: the ``kind`` of a failure (an errors.jsonl row): ``input`` the file cannot be read as a
+#: document, ``page`` one page cannot be, ``pages`` --pages names pages the document does not
+#: have, ``exception`` an unexpected exception (its type and message; worth a bug report),
+#: ``worker`` the worker process reading the document died
+FAILURE_KINDS = ("input", "page", "pages", "exception", "worker")
+#: longest exception message kept in a failure (tracebacks of C libraries can be huge)
+MAX_ERROR_CHARS = 1000
 
 Pages = Union[None, str, Sequence[int]]
 
@@ -44,13 +65,27 @@ class OCRError(Exception):
     """A document or page could not be read (raised by :meth:`OCR.read`)."""
 
 
+class UsageError(ValueError):
+    """The request cannot be done as asked (the CLI's exit status 2); nothing was written."""
+
+
 @dataclass
 class PageFailure:
-    """A page (or, with ``page=None``, a whole document) that failed, and why."""
+    """A page (or, with ``page=None``, a whole document) that failed, why, and what kind of
+    failure it is (one of :data:`FAILURE_KINDS`)."""
 
     doc: str
     page: Optional[int]
     error: str
+    kind: str = "input"
+
+
+def describe(e: BaseException) -> str:
+    """``"Type: message"`` of an exception, on one line and bounded: an errors.jsonl ``error``."""
+    msg = " ".join(str(e).split())
+    if len(msg) > MAX_ERROR_CHARS:
+        msg = msg[:MAX_ERROR_CHARS] + "..."
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
 @dataclass
@@ -75,6 +110,11 @@ class OCRSummary:
     failures: list[PageFailure] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
+    #: why the run stopped before its end because OUT could not be written (exit status 2)
+    output_error: Optional[str] = None
+    #: why the run stopped for a reason that is no input's fault, e.g. the model did not load
+    #: (exit status 3)
+    internal_error: Optional[str] = None
 
     @property
     def pages_per_second(self) -> float:
@@ -82,9 +122,17 @@ class OCRSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 when everything was done, 1 when some inputs failed (130 when interrupted)."""
+        """0 all done, 1 some inputs failed, 2 OUT unwritable or --pages past the end of every
+        document, 3 internal error, 130 interrupted."""
         if self.interrupted:
             return 130
+        if self.internal_error:
+            return 3
+        if self.output_error:
+            return 2
+        if self.failures and all(f.kind == "pages" for f in self.failures) \
+                and self.pages == 0 and self.pages_skipped == 0:
+            return 2
         return 1 if self.failures else 0
 
     def line(self) -> str:
@@ -101,13 +149,41 @@ class _Pending:
     page: int
     dpi: int
     seconds: float  # time spent so far (text layer, rendering, layout)
+    verdict: str  # the record's ``text_layer`` field
     text: Optional[str] = None  # set for text-layer pages
     pieces: object = None  # PagePieces (line models) or a page image (page models)
     failure: Optional[str] = None
+    kind: str = "page"  # of the failure
 
     def weight(self) -> int:
         count = getattr(self.pieces, "count", None)
         return count if count is not None else (1 if self.pieces is not None else 0)
+
+
+def read_differently(rec: PageResult, mode: str, weights: Optional[str], dpi: int,
+                     is_pdf: bool) -> Optional[str]:
+    """How a page already in OUT was read, if a run in ``mode`` with ``weights`` at ``dpi``
+    could have read it otherwise (None: resuming keeps the document consistent).
+
+    Why per page: a page's record says how it was read (source, verdict, model, dpi), so the
+    check needs no extra file, and a change that cannot alter a page (``never`` after ``auto`` on
+    a page that ``auto`` OCR'd) is not refused.
+    """
+    if mode == "only":
+        return None if rec.source == "text-layer" else f"OCR'd by {rec.model} (not --text-layer only)"
+    if rec.source == "text-layer":
+        if mode == "auto" and rec.text_layer in (TRUSTED, UNKNOWN_VERDICT):
+            return None
+        if mode == "auto":
+            return f"taken from its text layer, {rec.text_layer} (--text-layer only)"
+        return f"taken from its text layer ({rec.text_layer})"
+    if rec.model != weights:
+        return f"OCR'd by model {rec.model}"
+    if is_pdf and rec.dpi != dpi:
+        return f"rendered at {rec.dpi} dpi"
+    if mode == "auto" and is_pdf and rec.text_layer == NOT_CHECKED:
+        return "OCR'd without a look at its text layer (--text-layer never)"
+    return None
 
 
 class OCR:
@@ -150,18 +226,38 @@ class OCR:
         self.max_page_pixels = max_page_pixels
         self.quantize = quantize
         self._reader: Optional[Reader] = None
+        self._weights_id: Optional[str] = None
 
     @property
     def reader(self) -> Reader:
-        """The loaded model (loads it on first access)."""
+        """The loaded model (loads it on first access).
+
+        Raises:
+            ModelLoadError: the model cannot be loaded, whatever the reason (a corrupt weights
+                file raises many exception types): no page can be read, so the run stops.
+        """
         if self._reader is None:
-            self._reader = Reader(self.model_dir, self.device, self.batch_size, self.generation,
-                                  quantize=self.quantize)
+            try:
+                self._reader = Reader(self.model_dir, self.device, self.batch_size,
+                                      self.generation, quantize=self.quantize)
+            except ModelLoadError:
+                raise
+            except Exception as e:  # noqa: BLE001 - reported as what it is: the model, not a page
+                raise ModelLoadError(f"cannot load the model from "
+                                     f"{self.model_dir or 'the package'}: {describe(e)}") from e
         return self._reader
 
     @property
     def model_id(self) -> str:
         return self.reader.model_id
+
+    @property
+    def weights_id(self) -> str:
+        """The ``model`` field OCR'd pages get, without loading the model (hashes the weights)."""
+        if self._weights_id is None:
+            self._weights_id = (self._reader.model_id if self._reader is not None
+                                else model_id(check_model_dir(self.model_dir)))
+        return self._weights_id
 
     # ------------------------------------------------------------------ single documents
     def read(self, path: str | Path, pages: Pages = None, dpi: Optional[int] = None,
@@ -170,12 +266,13 @@ class OCR:
 
         Args:
             path: a PDF, PNG, JPEG or TIFF file.
-            pages: 1-based pages (``"1-3,7"`` or a list); None = all. Pages past the end are ignored.
+            pages: 1-based pages (``"1-3,7"`` or a list); None = all.
             dpi: overrides the instance's ``dpi``.
             text_layer: overrides the instance's ``text_layer`` mode.
 
         Raises:
-            OCRError: the document, or one of its pages, cannot be read.
+            OCRError: the document, or one of its pages, cannot be read, or ``pages`` names a
+                page past its end.
         """
         out = []
         for item in self.iter_pages(path, pages, dpi, text_layer):
@@ -187,7 +284,9 @@ class OCR:
 
     def read_image(self, image: Image.Image) -> str:
         """Text of one page or line image (a PIL image in any mode)."""
-        return self.reader.read_image(image)
+        from .writers import clean_text
+
+        return clean_text(self.reader.read_image(image))
 
     def iter_pages(self, path: str | Path, pages: Pages = None, dpi: Optional[int] = None,
                    text_layer: Optional[str] = None, skip: frozenset[int] = frozenset(),
@@ -195,66 +294,108 @@ class OCR:
                    ) -> Iterator[Union[PageResult, PageFailure]]:
         """Pages of one document as they complete, in page order; failures are yielded, not raised.
 
+        Any exception while reading the document becomes a :class:`PageFailure` (of kind
+        ``exception`` when it was not foreseen), except :class:`ModelLoadError`: a model that
+        does not load fails every document alike.
+
         Args:
             skip: pages not to do (already written by an earlier run).
             on_open: called with the number of pages to do once the document is open.
         """
         mode = text_layer or self.text_layer
         _check_mode(mode)
-        dpi = dpi or self.dpi
-        doc = str(path)
         try:
             wanted = parse_pages(pages)
-            document = open_document(path, self.max_page_pixels)
-        except (DocumentError, ValueError) as e:
-            yield PageFailure(doc, None, str(e))
+        except ValueError as e:
+            yield PageFailure(str(path), None, str(e), "pages")
             return
-        with document:
-            todo = [p for p in select_pages(wanted, document.n_pages) if p not in skip]
+
+        def plan(selected: list[int]) -> list[int]:
+            todo = [p for p in selected if p not in skip]
             if on_open is not None:
                 on_open(len(todo))
-            if mode == "only" and not document.is_pdf:
-                yield PageFailure(doc, None, "an image has no text layer (--text-layer only "
-                                             "never runs the model)")
-                return
-            window: list[_Pending] = []
-            for page in todo:
-                window.append(self._prepare(document, page, dpi, mode))
-                if (sum(p.weight() for p in window) >= max(self.batch_size or 0, DEFAULT_BATCH_SIZE)
-                        or len(window) >= WINDOW_PAGES):
-                    yield from self._emit(doc, window)
-                    window = []
-            yield from self._emit(doc, window)
+            return todo
+
+        yield from self._document(path, wanted, dpi or self.dpi, mode, plan)
+
+    def _document(self, path: str | Path, wanted: Optional[list[int]], dpi: int, mode: str,
+                  plan: Callable[[list[int]], list[int]]
+                  ) -> Iterator[Union[PageResult, PageFailure]]:
+        """:meth:`iter_pages` with the pages to do chosen by ``plan(pages the document has)``."""
+        doc = str(path)
+        try:
+            document = open_document(path, self.max_page_pixels)
+        except DocumentError as e:
+            yield PageFailure(doc, None, str(e), "input")
+            return
+        except Exception as e:  # noqa: BLE001 - any file must fail alone
+            yield PageFailure(doc, None, f"cannot open: {describe(e)}", "exception")
+            return
+        try:
+            with document:
+                n = document.n_pages
+                missing = pages_past_end(wanted, n)
+                if missing:
+                    yield PageFailure(doc, None, f"--pages {missing}: past the end of the "
+                                                 f"document, which has {n} page{'s' * (n != 1)}",
+                                      "pages")
+                todo = plan(select_pages(wanted, n))
+                if mode == "only" and not document.is_pdf:
+                    if todo:
+                        yield PageFailure(doc, None, "an image has no text layer (--text-layer "
+                                                     "only never runs the model)")
+                    return
+                window: list[_Pending] = []
+                for page in todo:
+                    window.append(self._prepare(document, page, dpi, mode))
+                    if (sum(p.weight() for p in window)
+                            >= max(self.batch_size or 0, DEFAULT_BATCH_SIZE)
+                            or len(window) >= WINDOW_PAGES):
+                        yield from self._emit(doc, window)
+                        window = []
+                yield from self._emit(doc, window)
+        except (ModelLoadError, OutputError):
+            raise  # not this document's fault: the run stops
+        except Exception as e:  # noqa: BLE001 - the document fails, the batch goes on
+            yield PageFailure(doc, None, f"stopped reading: {describe(e)}", "exception")
 
     def _prepare(self, document: Document, page: int, dpi: int, mode: str) -> _Pending:
         """Text layer, or render + layout: everything for one page short of decoding."""
         t0 = time.perf_counter()
+        verdict = NOT_CHECKED if document.is_pdf else ABSENT
         if document.is_pdf and mode != "never":
-            from docencoder.data.textlayer import page_text, text_layer_quality
+            from docencoder.data.textlayer import text_layer_quality
 
             try:
-                text = page_text(document.path, page - 1)
+                text = document.text(page)  # type: ignore[attr-defined]
+                ok, reason = text_layer_quality(text)
             except Exception as e:  # noqa: BLE001 - any failure of the text layer is per page
                 if mode == "only":
-                    return _Pending(page, 0, time.perf_counter() - t0,
-                                    failure=f"cannot read the text layer: {e}")
-                text = ""
-            if mode == "only" or text_layer_quality(text)[0]:
-                return _Pending(page, 0, time.perf_counter() - t0, text=text.strip())
+                    return _Pending(page, 0, time.perf_counter() - t0, verdict,
+                                    failure=f"cannot read the text layer: {describe(e)}")
+                text, ok, reason = "", False, f"cannot read it ({describe(e)})"
+            if ok:
+                verdict = TRUSTED
+            elif not text.strip():
+                verdict = ABSENT
+            else:
+                verdict = UNTRUSTED + reason
+            if mode == "only" or ok:
+                return _Pending(page, 0, time.perf_counter() - t0, verdict, text=text.strip())
         try:
             image, used_dpi = document.render(page, dpi)
-            if self.reader.is_line_model:
-                pieces: object = self.reader.page_pieces(image)
-            else:
-                pieces = image
         except PageError as e:
-            return _Pending(page, 0, time.perf_counter() - t0, failure=str(e))
-        except ModelLoadError:
-            raise  # a configuration error, not a bad page: every page would fail the same way
+            return _Pending(page, 0, time.perf_counter() - t0, verdict, failure=str(e))
         except Exception as e:  # noqa: BLE001 - a bad page must not stop the document
-            return _Pending(page, 0, time.perf_counter() - t0,
-                            failure=f"cannot read page: {type(e).__name__}: {e}")
-        return _Pending(page, used_dpi, time.perf_counter() - t0, pieces=pieces)
+            return _Pending(page, 0, time.perf_counter() - t0, verdict,
+                            failure=f"cannot render page: {describe(e)}", kind="exception")
+        reader = self.reader  # ModelLoadError: a configuration error, every page would fail
+        try:
+            pieces: object = reader.page_pieces(image) if reader.is_line_model else image
+        except Exception as e:  # noqa: BLE001 - a bad page must not stop the document
+            return _Pending(page, 0, time.perf_counter() - t0, verdict,
+                            failure=f"layout failed: {describe(e)}", kind="exception")
+        return _Pending(page, used_dpi, time.perf_counter() - t0, verdict, pieces=pieces)
 
     def _emit(self, doc: str, window: list[_Pending]) -> Iterator[Union[PageResult, PageFailure]]:
         """Decode a window's pending pages together and yield every page of it in order."""
@@ -269,7 +410,8 @@ class OCR:
                     texts = self.reader.read_pages([p.pieces for p in ocr])
             except Exception as e:  # noqa: BLE001 - report the window's pages, go on
                 for p in ocr:
-                    p.failure = f"generation failed: {type(e).__name__}: {e}"
+                    p.failure = f"generation failed: {describe(e)}"
+                    p.kind = "exception"
                     p.pieces = None
                 ocr = []
             spent = time.perf_counter() - t0
@@ -279,47 +421,106 @@ class OCR:
                 p.text = text
         for p in window:
             if p.failure is not None:
-                yield PageFailure(doc, p.page, p.failure)
+                yield PageFailure(doc, p.page, p.failure, p.kind)
             elif p.pieces is not None:
                 yield PageResult(doc, p.page, p.text or "", "ocr", self.reader.model_id, p.dpi,
-                                 p.seconds)
+                                 p.seconds, p.verdict)
             else:
                 yield PageResult(doc, p.page, p.text or "", "text-layer", TEXT_LAYER_MODEL, 0,
-                                 p.seconds)
+                                 p.seconds, p.verdict)
 
     # ------------------------------------------------------------------ batch jobs
+    def conflicts(self, path: str | Path, records: dict[int, PageResult], pages: Pages = None,
+                  dpi: Optional[int] = None, text_layer: Optional[str] = None,
+                  overwrite: bool = False) -> list[str]:
+        """Why resuming ``path``'s pages already in OUT (``records``) would mix readings.
+
+        The pages a run keeps (all of them; with ``overwrite``, those outside ``pages``) must
+        each be what this run would have written (:func:`read_differently`); the list says
+        which are not, empty when the run may go on.
+        """
+        mode = text_layer or self.text_layer
+        wanted = parse_pages(pages)
+        if overwrite and wanted is None:
+            return []
+        kept = [r for p, r in sorted(records.items())
+                if not (overwrite and in_selection(p, wanted))]
+        if not kept:
+            return []
+        weights = None if mode == "only" else self.weights_id
+        is_pdf = Path(path).suffix.lower() == ".pdf"
+        out = []
+        for rec in kept:
+            why = read_differently(rec, mode, weights, dpi or self.dpi, is_pdf)
+            if why is not None:
+                out.append(f"page {rec.page} was {why}")
+        return out
+
+    def _settings_line(self, dpi: Optional[int], text_layer: Optional[str]) -> str:
+        mode = text_layer or self.text_layer
+        model = "" if mode == "only" else f", model {self.weights_id}"
+        return f"--text-layer {mode}{model}, {dpi or self.dpi} dpi"
+
     def ocr_document(self, path: str | Path, name: str, out_dir: str | Path, pages: Pages = None,
                      dpi: Optional[int] = None, text_layer: Optional[str] = None,
                      overwrite: bool = False,
                      progress: Optional[Callable[[str, int], None]] = None) -> DocSummary:
         """OCR one document into ``out_dir/<name>.jsonl`` and ``.md``, resuming what is there.
 
-        Failures go to ``out_dir/errors.jsonl``. ``progress(event, n)`` is called with
+        ``overwrite`` redoes the selected pages (all pages when ``pages`` is None) and keeps the
+        others. Failures go to ``out_dir/errors.jsonl``; an exception while reading the document
+        is one of them, it does not propagate. ``progress(event, n)`` is called with
         ``("total", pages to do)`` once open, ``("page", 1)`` per written page and
         ``("failed", 1)`` per failed page.
+
+        Raises:
+            UsageError: the pages kept in OUT were read with other settings (:meth:`conflicts`).
+            OutputError: OUT cannot be written.
+            ModelLoadError: the model cannot be loaded.
         """
         out = Path(out_dir)
-        writer = DocumentWriter(out, name, overwrite)
+        mode = text_layer or self.text_layer
+        wanted = parse_pages(pages)
+        writer = DocumentWriter(out, name)
+        clash = self.conflicts(path, writer.done, pages, dpi, mode, overwrite)
+        if clash:
+            raise UsageError(f"{writer.jsonl}: {clash[0]}, this run reads with "
+                             f"{self._settings_line(dpi, mode)}")
+        if overwrite and wanted is None:
+            writer.reset()
         errors = ErrorLog(out)
-        summary = DocSummary(str(path), pages_skipped=len(writer.done))
+        summary = DocSummary(str(path))
         t0 = time.perf_counter()
 
-        def opened(n: int) -> None:
+        def plan(selected: list[int]) -> list[int]:
+            if overwrite:
+                writer.drop(selected)
+            todo = [p for p in selected if p not in writer.done]
+            summary.pages_skipped = len(selected) - len(todo)
             if progress:
-                progress("total", n)
+                progress("total", len(todo))
+            return todo
 
-        for item in self.iter_pages(path, pages, dpi, text_layer, frozenset(writer.done), opened):
-            if isinstance(item, PageFailure):
-                summary.failures.append(item)
-                errors.add(item.doc, item.page, item.error)
-            else:
+        def fail(item: PageFailure) -> None:
+            summary.failures.append(item)
+            errors.add(item.doc, item.page, item.error, item.kind)
+            if progress and item.page is not None:
+                progress("failed", 1)
+
+        try:
+            for item in self._document(path, wanted, dpi or self.dpi, mode, plan):
+                if isinstance(item, PageFailure):
+                    fail(item)
+                    continue
                 writer.write(item)
                 summary.pages_done += 1
-            if progress and not isinstance(item, PageFailure):
-                progress("page", 1)
-            elif progress and item.page is not None:
-                progress("failed", 1)
-        writer.finish()
+                if progress:
+                    progress("page", 1)
+            writer.finish()
+        except (OutputError, ModelLoadError):
+            raise
+        except Exception as e:  # noqa: BLE001 - e.g. a bug in a writer: this document fails alone
+            fail(PageFailure(str(path), None, f"stopped writing: {describe(e)}", "exception"))
         summary.seconds = time.perf_counter() - t0
         return summary
 
@@ -331,32 +532,49 @@ class OCR:
 
         Args:
             inputs: PDF/image files, directories (searched recursively) or glob patterns.
-            out_dir: gets ``<name>.jsonl`` + ``<name>.md`` per document and ``errors.jsonl``.
+            out_dir: gets ``<name>.jsonl`` + ``<name>.md`` per document and ``errors.jsonl``
+                (names: :class:`~docencoder.ocr.writers.NameIndex`).
             pages: page selection applied to every document.
-            overwrite: redo documents already (partly) in ``out_dir`` instead of resuming.
+            overwrite: redo the selected pages of documents already (partly) in ``out_dir``
+                (every page without ``pages``) instead of resuming them.
             workers: processes to split documents over (each loads the model).
             show_progress: a tqdm bar and a closing summary on stderr.
             threads: torch threads per worker process (default: cores / workers).
 
         Returns:
-            Counts and failures; ``summary.exit_code`` is the CLI's exit status.
+            Counts and failures; ``summary.exit_code`` is the CLI's exit status. A run that
+            stops early says why in ``output_error`` (OUT unwritable) or ``internal_error``.
+
+        Raises:
+            UsageError: a bad page range, or documents in OUT read with other settings than
+                this run's (a resume would mix them; nothing is written then).
+            OutputError: OUT cannot be created or written.
+            ModelLoadError: ``model_dir`` is not a complete model directory.
         """
         from .jobs import run_job
 
-        parse_pages(pages)  # a bad range is a usage error before any work
+        try:
+            parse_pages(pages)
+        except ValueError as e:
+            raise UsageError(str(e)) from e
+        mode = text_layer or self.text_layer
+        _check_mode(mode)
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
+        probe_writable(out)
+        files, bad_inputs = expand_inputs(inputs)
+        index = NameIndex(out)
+        tasks = list(zip(files, index.assign(files)))
+        self._refuse_mixing(tasks, out, pages, dpi, mode, overwrite)
+        index.commit()
         errors = ErrorLog(out)
         errors.reset()
-        files, bad_inputs = expand_inputs(inputs)
         summary = OCRSummary(documents=len(files) + len(bad_inputs))
         for f in bad_inputs:
-            failure = PageFailure(f.doc, None, f.error)
+            failure = PageFailure(f.doc, None, f.error, "input")
             summary.failures.append(failure)
-            errors.add(f.doc, None, f.error)
+            errors.add(f.doc, None, f.error, failure.kind)
         summary.documents_failed = len(bad_inputs)
-        tasks = list(zip(files, output_names(files)))
-        options = dict(pages=pages, dpi=dpi, text_layer=text_layer, overwrite=overwrite)
+        options = dict(pages=pages, dpi=dpi, text_layer=mode, overwrite=overwrite)
         run_job(self, tasks, out, options, workers, show_progress, summary,
                 threads or default_threads(workers))
         if show_progress:
@@ -364,6 +582,30 @@ class OCR:
             if summary.failures:
                 print(f"docencoder ocr: failures are listed in {errors.path}", file=sys.stderr)
         return summary
+
+    def _refuse_mixing(self, tasks: Sequence[tuple[Path, str]], out: Path, pages: Pages,
+                       dpi: Optional[int], mode: str, overwrite: bool) -> None:
+        """Raise :class:`UsageError` before any work when a resume would mix readings."""
+        from .writers import load_done
+
+        clashes = []
+        for path, name in tasks:
+            jsonl = out / f"{name}.jsonl"
+            found = self.conflicts(path, load_done(jsonl), pages, dpi, mode, overwrite)
+            if found:
+                more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+                clashes.append(f"  {jsonl}: {found[0]}{more}")
+        if not clashes:
+            return
+        shown = clashes[:5] + ([f"  ... and {len(clashes) - 5} more documents"]
+                               if len(clashes) > 5 else [])
+        redo = ("use --overwrite without --pages to redo the whole documents"
+                if overwrite else "add --overwrite to redo them")
+        raise UsageError(
+            f"{len(clashes)} document(s) in {out} were read otherwise than this run reads "
+            f"({self._settings_line(dpi, mode)}); resuming would mix the two in one file:\n"
+            + "\n".join(shown) + f"\nto resume, run with the settings they were read with; "
+            f"{redo}; or write to another -o")
 
     def settings(self) -> dict:
         """Constructor arguments, to rebuild an equal :class:`OCR` in a worker process."""

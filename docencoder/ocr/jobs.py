@@ -5,6 +5,15 @@ survive a fork) process that loads the model once and takes whole documents, so 
 JSONL is only ever written by one process. Torch threads are shared out evenly (cores / workers);
 with CUDA, worker ``i`` uses device ``cuda:(i % device_count)``. Workers report progress through a
 queue that the parent drains into one tqdm bar.
+
+A worker that dies (a crash in a C library, the kernel's OOM killer) breaks the whole process
+pool, and with it every document in flight. So no more documents are handed out than there are
+workers; after a break the pool is rebuilt, and each document that was in flight is retried
+alone: one that kills its worker alone is reported (kind ``worker``), the others are done.
+
+Two failures stop a run instead of failing one document, because every document would fail
+alike: OUT cannot be written (:class:`~.writers.OutputError`, exit status 2) and the model does
+not load (:class:`~.reader.ModelLoadError`, exit status 3).
 """
 
 from __future__ import annotations
@@ -12,9 +21,11 @@ from __future__ import annotations
 import multiprocessing as mp
 import queue as queue_mod
 import sys
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 if TYPE_CHECKING:
     from .api import OCR, DocSummary, OCRSummary
@@ -59,6 +70,20 @@ def _add(summary: "OCRSummary", doc: "DocSummary") -> None:
         summary.documents_failed += 1
 
 
+def _stop(summary: "OCRSummary", e: BaseException) -> bool:
+    """Record a run-stopping error in ``summary``; False when ``e`` is not one."""
+    from .reader import ModelLoadError
+    from .writers import OutputError
+
+    if isinstance(e, OutputError):
+        summary.output_error = str(e)
+    elif isinstance(e, ModelLoadError):
+        summary.internal_error = f"the model cannot be loaded: {e}"
+    else:
+        return False
+    return True
+
+
 def run_job(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path, options: dict[str, Any],
             workers: int, show_progress: bool, summary: "OCRSummary", threads: int = 1) -> None:
     """Do every ``(path, output name)`` task, filling ``summary``; Ctrl-C stops cleanly."""
@@ -69,7 +94,12 @@ def run_job(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path, options: d
     try:
         if workers <= 1 or len(tasks) <= 1:
             for path, name in tasks:
-                _add(summary, ocr.ocr_document(path, name, out, progress=progress, **options))
+                try:
+                    _add(summary, ocr.ocr_document(path, name, out, progress=progress, **options))
+                except Exception as e:  # noqa: BLE001 - only the run-stopping kinds are caught
+                    if not _stop(summary, e):
+                        raise
+                    break
         else:
             _run_parallel(ocr, tasks, out, options, workers, progress, summary, threads)
     except KeyboardInterrupt:
@@ -80,6 +110,9 @@ def run_job(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path, options: d
     finally:
         progress.close()
         summary.seconds = time.perf_counter() - t0
+    for message in (summary.output_error, summary.internal_error):
+        if message and show_progress:
+            print(f"docencoder ocr: stopped: {message}", file=sys.stderr)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -116,16 +149,39 @@ def _work(path: Path, name: str, out: Path, options: dict[str, Any]) -> "DocSumm
                                        **options)
 
 
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while worker processes are started: they inherit the disposition, so one
+    pressed while they import torch prints no traceback from each of them (the parent's own
+    handler is back as soon as they are started)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
 def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
                   options: dict[str, Any], workers: int, progress: _Progress,
                   summary: "OCRSummary", threads: int) -> None:
-    from .api import PageFailure
+    from concurrent.futures.process import BrokenProcessPool
+
+    from .api import PageFailure, describe
+    from .writers import ErrorLog
 
     ctx = mp.get_context("spawn")
     events = ctx.Queue()  # handed to workers at spawn time, through the pool's initargs
     counter = ctx.Value("i", 0)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                               initargs=(ocr.settings(), threads, events, counter))
+
+    def new_pool() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(ocr.settings(), threads, events, counter))
 
     def drain() -> None:
         while True:
@@ -135,28 +191,85 @@ def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
                 return
             progress(event, n)
 
-    futures = {pool.submit(_work, path, name, out, options): str(path) for path, name in tasks}
+    def fail(path: Path, error: str, kind: str) -> None:
+        failure = PageFailure(str(path), None, error, kind)
+        ErrorLog(out).add(failure.doc, None, failure.error, failure.kind)
+        summary.failures.append(failure)
+        summary.documents_failed += 1
+
+    fresh = deque(tasks)
+    suspects: deque = deque()  # in flight when a worker died: retried one at a time
+    running: dict[Future, tuple[Path, str]] = {}
+    solo = False  # the one task running is a suspect: nothing else may run beside it
+    pool = new_pool()
+
+    def submit(task: tuple[Path, str]) -> bool:
+        """Hand a task to the pool; False when the pool broke meanwhile (the task is a suspect)."""
+        try:
+            with _sigint_ignored():
+                running[pool.submit(_work, *task, out, options)] = task
+        except BrokenProcessPool:
+            suspects.appendleft(task)
+            return False
+        return True
+
     try:
-        pending = set(futures)
-        while pending:
-            finished, pending = wait(pending, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+        while fresh or suspects or running:
+            broken = stop = False
+            if not running and suspects:
+                solo = True
+                broken = not submit(suspects.popleft())
+            elif not solo and not suspects:
+                while fresh and len(running) < workers and not broken:
+                    broken = not submit(fresh.popleft())
+            finished: set = set()
+            if running and not broken:
+                finished, _ = wait(running, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
             drain()
             for fut in finished:
+                path, name = task = running.pop(fut)
                 try:
                     _add(summary, fut.result())
-                except Exception as e:  # noqa: BLE001 - a dead worker fails its document only
-                    from .writers import ErrorLog
-
-                    failure = PageFailure(futures[fut], None, f"worker failed: {type(e).__name__}: {e}")
-                    ErrorLog(out).add(failure.doc, None, failure.error)
-                    summary.failures.append(failure)
-                    summary.documents_failed += 1
+                except BrokenProcessPool:
+                    broken = True
+                    if solo:
+                        fail(path, "the worker process died while reading this document (a "
+                                   "crash in a library it uses, or out of memory); the other "
+                                   "documents were done", "worker")
+                    else:
+                        suspects.append(task)
+                except Exception as e:  # noqa: BLE001 - anything else fails its document only
+                    if _stop(summary, e):
+                        stop = True
+                    else:
+                        fail(path, f"worker failed: {describe(e)}", "worker")
+            if finished:
+                solo = False if not running else solo
+            if stop:
+                break
+            if broken:
+                for fut in list(running):  # the pool is gone: the rest of what ran is lost too
+                    task = running.pop(fut)
+                    if fut.done() and not fut.cancelled() and fut.exception() is None:
+                        _add(summary, fut.result())
+                    else:
+                        suspects.append(task)
+                pool.shutdown(wait=True, cancel_futures=True)
+                pool = new_pool()
+                solo = False
         drain()
     except KeyboardInterrupt:
         # Whatever a worker was writing is at worst a torn last line, repaired on the next start.
-        for proc in list(getattr(pool, "_processes", {}).values()):
-            proc.terminate()
-        pool.shutdown(wait=False, cancel_futures=True)
+        _terminate(pool)
         drain()
         raise
-    pool.shutdown(wait=True)
+    if summary.output_error or summary.internal_error:
+        _terminate(pool)
+    else:
+        pool.shutdown(wait=True)
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)

@@ -10,7 +10,6 @@ pages — becomes a :class:`DocumentError` or :class:`PageError` with a message 
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +79,8 @@ def parse_pages(spec: Optional[str | Sequence[int]]) -> Optional[list[int]]:
 
 
 def select_pages(pages: Optional[Sequence[int]], n_pages: int) -> list[int]:
-    """The 1-based pages of a document of ``n_pages`` that ``pages`` asks for (past-the-end ignored)."""
+    """The 1-based pages of a document of ``n_pages`` that ``pages`` asks for and it has
+    (:func:`pages_past_end` names the others)."""
     if pages is None:
         return list(range(1, n_pages + 1))
     chosen: set[int] = set()
@@ -90,6 +90,37 @@ def select_pages(pages: Optional[Sequence[int]], n_pages: int) -> list[int]:
         elif p <= n_pages:
             chosen.add(p)
     return sorted(chosen)
+
+
+def pages_past_end(pages: Optional[Sequence[int]], n_pages: int) -> str:
+    """The part of a selection a document of ``n_pages`` does not have, as a range ("" if none).
+
+    Why: ``--pages 999`` on a 29-page PDF must say so, not write an empty output and exit 0.
+    """
+    if pages is None:
+        return ""
+    missing = [p for p in pages if p > n_pages]
+    opened = [-p for p in pages if p < 0 and -p > n_pages]
+    parts = [format_pages(missing)] if missing else []
+    parts += [f"{p}-" for p in opened]
+    return ",".join(parts)
+
+
+def in_selection(page: int, pages: Optional[Sequence[int]]) -> bool:
+    """Whether ``pages`` (as :func:`parse_pages` returns it) asks for ``page``, whatever the
+    document's length."""
+    return pages is None or page in pages or any(p < 0 and page >= -p for p in pages)
+
+
+def format_pages(pages: Sequence[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3,7"``."""
+    runs: list[list[int]] = []
+    for p in sorted(set(pages)):
+        if runs and p == runs[-1][-1] + 1:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return ",".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -148,21 +179,6 @@ def expand_inputs(inputs: Iterable[str | Path]) -> tuple[list[Path], list[InputF
         else:
             failures.append(InputFailure(text, "no such file or directory"))
     return files, failures
-
-
-def output_names(files: Sequence[Path]) -> list[str]:
-    """Output base names: the file's stem, plus a short path hash when two inputs share a stem."""
-    stems = [f.stem for f in files]
-    counts: dict[str, int] = {}
-    for s in stems:
-        counts[s] = counts.get(s, 0) + 1
-    out = []
-    for f, s in zip(files, stems):
-        if counts[s] > 1:
-            digest = hashlib.sha1(os.path.realpath(f).encode()).hexdigest()[:8]
-            s = f"{s}-{digest}"
-        out.append(s)
-    return out
 
 
 # ------------------------------------------------------------------------------------------------
@@ -242,6 +258,13 @@ class PdfDocument(Document):
     def n_pages(self) -> int:
         return self._n
 
+    def text(self, page: int) -> str:
+        """The text layer of a 1-based page in reading order (:mod:`docencoder.data.textlayer`:
+        the same reading as the training data's), from the document already open."""
+        from docencoder.data.textlayer import read_page
+
+        return read_page(self._pdf, page - 1).text
+
     def page_size(self, page: int) -> tuple[float, float]:
         """(width, height) of a 1-based page in points."""
         p = self._pdf[page - 1]
@@ -302,8 +325,7 @@ class ImageDocument(Document):
             self._img.close()
             raise DocumentError(f"image is {w} x {h} = {w * h / 1e6:.0f} megapixels, above the cap "
                                 f"of {max_pixels / 1e6:.0f}")
-        dpi = self._img.info.get("dpi")
-        self._dpi = int(round(float(dpi[0]))) if dpi else 0
+        self._dpi = image_dpi(self._img)
 
     @property
     def n_pages(self) -> int:
@@ -318,6 +340,24 @@ class ImageDocument(Document):
 
     def close(self) -> None:
         self._img.close()
+
+
+#: a stated resolution below this is no resolution: PIL reports a TIFF whose unit is "none" and
+#: a JPEG whose JFIF density is only an aspect ratio as 1 dpi (or 72, which is kept: it is real
+#: for some screenshots)
+MIN_STATED_DPI = 10
+
+
+def image_dpi(img: Image.Image) -> int:
+    """The resolution an image file states, or 0 when it states none (the ``dpi`` field)."""
+    dpi = img.info.get("dpi")
+    try:
+        value = float(dpi[0]) if dpi else 0.0
+    except (TypeError, ValueError, IndexError):
+        return 0
+    if not value == value or value < MIN_STATED_DPI:  # NaN or no real resolution
+        return 0
+    return int(round(value))
 
 
 def to_gray(img: Image.Image) -> Image.Image:

@@ -1,0 +1,187 @@
+"""Issue 14: nothing in a real PDF stops a batch, nothing a user does loses or mixes pages.
+
+Text-layer decoding (surrogate pairs, lone surrogates, U+FFFD and control characters), a failure
+injected at every stage of reading a document, exit statuses, resume consistency (--overwrite
+with --pages, runs with other settings, output names), honest records (dpi, the text-layer
+verdict) and an unwritable OUT.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Optional
+
+import pytest
+from PIL import Image
+
+from docencoder.cli import main
+from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
+
+TEXGYRE = Path("/usr/share/doc/fonts-texgyre")
+
+#: glyph codes of :func:`tounicode_pdf`'s font and the text they map to: four mathematical
+#: italic letters outside the BMP (UTF-16 surrogate pairs in the ToUnicode map), and a code that
+#: maps to a lone high surrogate (as the TeX Gyre manuals' encoding tables do)
+MATH_ITALIC = {0x61: "\U0001D44E", 0x62: "\U0001D44F", 0x63: "\U0001D450", 0x78: "\U0001D465"}
+LONE = {0x7E: "\ud800"}
+
+
+def tounicode_pdf(path: Path, lines: list[bytes], mapping: dict[int, str]) -> Path:
+    """A one-page PDF in Helvetica whose ToUnicode CMap maps the codes of ``mapping`` to its
+    strings (as UTF-16BE, so astral characters become surrogate pairs) and the other printable
+    ASCII codes to themselves: the way unicode-math fonts put mathematical letters in the text
+    layer, without needing a TeX installation to make one."""
+    def utf16(text: str) -> str:
+        return text.encode("utf-16-be", "surrogatepass").hex().upper()
+
+    full = {c: chr(c) for c in range(0x20, 0x7F)} | mapping
+    bfchar = "\n".join(f"<{c:02X}> <{utf16(u)}>" for c, u in sorted(full.items()))
+    cmap = (f"/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CMapName /T def\n"
+            f"/CMapType 2 def\n1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
+            f"{len(full)} beginbfchar\n{bfchar}\nendbfchar\nendcmap\n"
+            f"CMapName currentdict /CMap defineresource pop\nend\nend").encode()
+    content = b"BT /F1 11 Tf 72 720 Td 14 TL " + b" ".join(b"(" + l + b") '" for l in lines) + b" ET"
+
+    def stream(data: bytes) -> bytes:
+        return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
+
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+            b"/Resources << /Font << /F1 5 0 R >> >> >>",
+            stream(content),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
+            stream(cmap)]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+MATH_LINES = [b"Let a + b = c hold for every x in the set; this is plain prose.",
+              b"The next line of the page has words and no formula at all here.",
+              b"A marker ~ maps to a lone surrogate and must simply disappear."]
+
+
+@pytest.fixture(scope="module")
+def math_pdf(tmp_path_factory) -> Path:
+    return tounicode_pdf(tmp_path_factory.mktemp("math") / "math.pdf", MATH_LINES,
+                         MATH_ITALIC | LONE)
+
+
+def _records(path: Path) -> list[dict]:
+    return [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines()]
+
+
+def _clean(text: str) -> bool:
+    """No U+FFFD, control characters (but newlines) or surrogates."""
+    import unicodedata
+
+    return all(c == "\n" or (unicodedata.category(c) not in ("Cc", "Cs") and c != "\ufffd")
+               for c in text)
+
+
+# ------------------------------------------------------------------------------------------------
+# 1. text-layer characters
+# ------------------------------------------------------------------------------------------------
+
+def test_surrogate_pairs_are_joined_and_normalised(math_pdf):
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    # the fixture does what unicode-math PDFs do: pdfium hands out both halves of each pair
+    pdf = pdfium.PdfDocument(str(math_pdf))
+    textpage = pdf[0].get_textpage()
+    codes = [raw.FPDFText_GetUnicode(textpage, i) for i in range(raw.FPDFText_CountChars(textpage))]
+    assert 0xD835 in codes and 0xDC4E in codes and 0xD800 in codes
+    textpage.close()
+    pdf.close()
+
+    from docencoder.data.textlayer import page_text, read_pages, text_layer_quality
+
+    text = page_text(math_pdf, 0)
+    assert text.splitlines()[0] == "Let a + b = c hold for every x in the set; this is plain prose."
+    assert "A marker maps to a lone surrogate" in text  # the lone half is gone, not U+FFFD
+    assert _clean(text) and text.encode("utf-8")
+    assert text_layer_quality(text) == (True, "ok")
+    (layout,) = read_pages(math_pdf)
+    # one character, with a box, per joined pair (code 0x61 is U+1D44E wherever it is set)
+    first = layout.lines[0]
+    assert len(first.glyphs) == len(first.text.replace(" ", ""))
+    a = [c for c in first.glyphs if c.text == "a"]
+    assert len(a) == 2 and all(c.box[2] > c.box[0] for c in a)  # "a" and the a of "plain"
+
+
+def test_text_layer_only_writes_clean_utf8(math_pdf, tmp_path):
+    out = tmp_path / "out"
+    assert main(["ocr", str(math_pdf), "-o", str(out), "--text-layer", "only", "--quiet"]) == 0
+    (rec,) = _records(out / "math.jsonl")
+    assert rec["source"] == "text-layer" and rec["text_layer"] == "trusted"
+    assert "Let a + b = c" in rec["text"] and _clean(rec["text"])
+    from docencoder import OCR
+
+    (page,) = OCR(text_layer="only").read(math_pdf)  # the API returns the same, clean text
+    assert page.text == rec["text"]
+
+
+@pytest.mark.skipif(not (TEXGYRE / "qtm-info.pdf").exists(), reason="fonts-texgyre docs missing")
+def test_texgyre_encoding_table_page(tmp_path):
+    """The issue's reproduction: page 21 of qtm-info.pdf maps a glyph to a lone U+D800."""
+    out = tmp_path / "out"
+    rc = main(["ocr", str(TEXGYRE / "qtm-info.pdf"), "-o", str(out), "--pages", "21",
+               "--text-layer", "only", "--quiet"])
+    assert rc == 0
+    (rec,) = _records(out / "qtm-info.jsonl")
+    assert _clean(rec["text"]) and "EC (Cork aka T1) encoding table" in rec["text"]
+
+
+def test_clean_text():
+    from docencoder.ocr.writers import PageResult, clean_text
+
+    assert clean_text("a\ufffdb\x00c\x07d\ud800e\r\nf\tg\x0ch\uffffi") == "abcde\nf ghi"
+    assert clean_text("x\u00b2 \u2212 \U0001D44E \u00ad") == "x\u00b2 \u2212 \U0001D44E \u00ad"
+    assert PageResult("d", 1, "bad\ufffd\x1b text", "ocr", "m", 150, 0.0).text == "bad text"
+
+
+def test_model_output_is_cleaned(math_pdf, tmp_path, monkeypatch, model_dir):
+    """Byte-fallback decoding can produce U+FFFD (an invalid byte run): it never reaches `text`."""
+    from docencoder.ocr.reader import Reader
+
+    monkeypatch.setattr(Reader, "read_page_pieces",
+                        lambda self, pages: ["r\ufffdead \x1b[0mme\x00" for _ in pages])
+    out = tmp_path / "out"
+    assert main(["ocr", str(math_pdf), "-o", str(out), "--model", str(model_dir),
+                 "--text-layer", "never", "--quiet"]) == 0
+    (rec,) = _records(out / "math.jsonl")
+    assert rec["text"] == "read [0mme" and rec["text_layer"] == "not-checked"
+
+
+# ------------------------------------------------------------------------------------------------
+# shared fixtures
+# ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny random line model saved like a real checkpoint (weights, config, tokenizer)."""
+    import torch
+
+    from docencoder.data.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+    from docencoder.model import DocEncoder, get_config, save_pretrained
+
+    tok = load_tokenizer()
+    torch.manual_seed(0)
+    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config())
+    d = save_pretrained(DocEncoder(cfg), tmp_path_factory.mktemp("models") / "tiny-line")
+    shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
+    return d
