@@ -11,7 +11,7 @@ APT_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-eng fonts-lmodern font
 	wamerican-insane
 TORCH := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: install run test test-all bench clean
+.PHONY: install run test test-all bench data clean
 install: $(STAMP)
 
 $(STAMP): pyproject.toml scripts/install-system.sh
@@ -31,6 +31,15 @@ test: install
 
 test-all: install
 	$(PY) -m pytest -q -m ""
+
+# the training data of the shipped recipe (configs/line_cpu.yaml): Debian's PDFs (data/real/fetch.sh,
+# idempotent) and the shards built from them and from synthetic documents; each step skips what exists
+data: install
+	bash data/real/fetch.sh
+	test -f data/shards/real_v2/manifest.json || nice -n 10 $(VENV)/bin/docencoder data from-pdfs \
+		data/cache/real/pdfs -o data/shards/real_v2 --max-pages 100 --spread-pages --kinds line
+	test -f data/shards/synth/manifest.json || nice -n 10 $(VENV)/bin/docencoder data synth-pdf \
+		-o data/shards/synth --docs 281 --seed 100 --kinds line
 
 bench: install
 	$(VENV)/bin/docencoder bench model

@@ -48,3 +48,10 @@ def test_random_lines_are_reproducible(wordlist):
 def test_missing_wordlist_says_what_to_install(tmp_path):
     with pytest.raises(FileNotFoundError, match="wamerican-insane"):
         load_words("train", str(tmp_path / "nope"))
+
+
+def test_missing_shards_name_the_command(tmp_path):
+    from docencoder.data.real_lines import ShardLineSource
+
+    with pytest.raises(FileNotFoundError, match="make data.*shard_dirs null"):
+        ShardLineSource([str(tmp_path / "real_v2")])

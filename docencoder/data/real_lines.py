@@ -128,6 +128,11 @@ class ShardLineSource:
         self._spans: list[Optional[array]] = []  # flat [x0, x1, x0, x1, ...] or None
         self.documents: set[str] = set()  # meta["source"] of the kept lines
         for d in dirs:
+            if not (Path(d) / "manifest.json").is_file():
+                raise FileNotFoundError(
+                    f"no shards in {d} (no manifest.json): `make data` builds the shipped recipe's "
+                    "shards (data/shards/real_v2 from Debian's PDFs, data/shards/synth); or train "
+                    "on synthetic lines alone with --data.shard_dirs null")
             for shard in read_manifest(d)["shards"]:
                 if self._skip_shard(shard):
                     continue
@@ -136,7 +141,11 @@ class ShardLineSource:
                         self._add(s.image, s.text, s.meta.get("words"))  # type: ignore[arg-type]
                         self.documents.add(str(s.meta.get("source", "")))
         if not self._png:
-            raise ValueError(f"no {split} line samples in {list(dirs)}")
+            hint = (f" (the val split holds {val_fraction:.0%} of the documents, chosen by a hash of "
+                    "their names: with few documents, build more or set --data.val_real_batches 0)"
+                    if split == "val" else ": build them with `make data` or `docencoder data "
+                    "from-pdfs` / `docencoder data synth-pdf`")
+            raise ValueError(f"no {split} line samples in {list(dirs)}{hint}")
 
     def _keep(self, meta: dict) -> bool:
         if self.split == "all":
