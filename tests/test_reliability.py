@@ -185,3 +185,193 @@ def model_dir(tmp_path_factory):
     d = save_pretrained(DocEncoder(cfg), tmp_path_factory.mktemp("models") / "tiny-line")
     shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
     return d
+
+
+# ------------------------------------------------------------------------------------------------
+# 2. no exception while reading one document ends the batch
+# ------------------------------------------------------------------------------------------------
+
+#: Installed in this process by :func:`_inject`, and in spawned worker processes through a
+#: sitecustomize.py on PYTHONPATH: documents named ``boom-<stage>`` raise at that stage, and
+#: decoding is faked (a random model's run-away lines would only make the test slow).
+INJECTOR = '''
+import os
+
+
+def install(stage_env="DOCENCODER_TEST_FAIL"):
+    if not os.environ.get(stage_env):
+        return
+    from docencoder.ocr import api, pages, reader, writers
+
+    current = {"doc": ""}
+
+    def boom(stage):
+        if f"boom-{stage}" in current["doc"]:
+            raise RuntimeError(f"injected {stage} failure")
+
+    real_open, real_document = pages.open_document, api.OCR._document
+
+    def open_document(path, *a, **k):
+        current["doc"] = str(path)
+        boom("open")
+        return real_open(path, *a, **k)
+
+    def document(self, path, *a, **k):
+        current["doc"] = str(path)
+        return real_document(self, path, *a, **k)
+
+    def patch(cls, name, stage, fake=None):
+        real = getattr(cls, name)
+
+        def wrapper(self, *a, **k):
+            boom(stage)
+            return fake(self, *a, **k) if fake else real(self, *a, **k)
+        setattr(cls, name, wrapper)
+
+    api.open_document = open_document
+    api.OCR._document = document
+    patch(pages.PdfDocument, "text", "text")
+    patch(pages.PdfDocument, "render", "render")
+    patch(pages.ImageDocument, "render", "render")
+    patch(reader.Reader, "page_pieces", "layout")
+    patch(reader.Reader, "read_page_pieces", "model",
+          fake=lambda self, pieces: [f"page of {p.count} pieces" for p in pieces])
+    patch(writers.DocumentWriter, "write", "write")
+    patch(writers.DocumentWriter, "finish", "finish")
+'''
+
+STAGES = ("open", "text", "render", "layout", "model", "write", "finish")
+
+
+@pytest.fixture(scope="module")
+def boom_dir(tmp_path_factory):
+    """Two good documents (one digital, one scanned) and one document per failing stage; the
+    stages that need pixels get scanned PDFs (auto mode OCRs them)."""
+    d = tmp_path_factory.mktemp("boom")
+    digital = make_whitepaper(d / "src.pdf", n_pages=2, seed=3)
+    scanned = make_scanned_pdf(digital.path, d / "good-scan.pdf")
+    shutil.copy(digital.path, d / "good-digital.pdf")
+    for stage in STAGES:
+        src = digital.path if stage in ("open", "text", "write", "finish") else scanned
+        shutil.copy(src, d / f"boom-{stage}.pdf")
+    digital.path.unlink()
+    return d
+
+
+def _inject(tmp_path: Path, monkeypatch) -> Path:
+    """Write the injector as sitecustomize.py, put it on PYTHONPATH (for spawned workers) and
+    install it here."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(INJECTOR + "\ninstall()\n")
+    monkeypatch.setenv("DOCENCODER_TEST_FAIL", "1")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(site), str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]))
+    namespace: dict = {}
+    exec(INJECTOR, namespace)  # noqa: S102 - the test's own code
+    from docencoder.ocr import api, pages, reader, writers
+
+    for obj, names in ((api, ("open_document",)), (api.OCR, ("_document",)),
+                       (pages.PdfDocument, ("text", "render")), (pages.ImageDocument, ("render",)),
+                       (reader.Reader, ("page_pieces", "read_page_pieces")),
+                       (writers.DocumentWriter, ("write", "finish"))):
+        for name in names:
+            monkeypatch.setattr(obj, name, getattr(obj, name))  # restored after the test
+    namespace["install"]()
+    return site
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failure_at_any_stage_fails_that_document_only(boom_dir, model_dir, tmp_path,
+                                                          monkeypatch, workers):
+    _inject(tmp_path, monkeypatch)
+    from docencoder import OCR
+
+    out = tmp_path / "out"
+    summary = OCR(model_dir, text_layer="auto").ocr_files(
+        [boom_dir], out, workers=workers, show_progress=False, threads=1)
+    assert summary.exit_code == 1 and summary.documents == 2 + len(STAGES)
+    errors = _records(out / "errors.jsonl")
+    by_doc = {Path(e["doc"]).stem: e for e in errors}
+    # every stage but the text layer's fails its document (a row with type and message) ...
+    assert set(by_doc) == {f"boom-{s}" for s in STAGES if s != "text"}
+    for stage in set(STAGES) - {"text"}:
+        e = by_doc[f"boom-{stage}"]
+        assert f"RuntimeError: injected {stage} failure" in e["error"], e
+        assert e["kind"] == "exception"
+    # ... pages that could not be rendered or laid out are rows of their own page
+    assert by_doc["boom-render"]["page"] is not None and by_doc["boom-layout"]["page"] is not None
+    # an unreadable text layer in auto mode is not trusted: the page is OCR'd and says why
+    for rec in _records(out / "boom-text.jsonl"):
+        assert rec["source"] == "ocr"
+        assert rec["text_layer"].startswith("untrusted: cannot read it (RuntimeError: injected")
+    # every other document is done
+    assert [r["source"] for r in _records(out / "good-digital.jsonl")] == ["text-layer"] * 2
+    assert [r["source"] for r in _records(out / "good-scan.jsonl")] == ["ocr"] * 2
+    assert (out / "good-scan.md").exists() and (out / "good-digital.md").exists()
+    # what was written before a writer failure is whole: finish() failed after both pages
+    assert [r["page"] for r in _records(out / "boom-finish.jsonl")] == [1, 2]
+
+
+def test_text_layer_failure_in_only_mode_is_a_page_row(boom_dir, tmp_path, monkeypatch):
+    _inject(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    assert main(["ocr", str(boom_dir / "boom-text.pdf"), str(boom_dir / "good-digital.pdf"),
+                 "-o", str(out), "--text-layer", "only", "--quiet"]) == 1
+    rows = _records(out / "errors.jsonl")
+    assert [(r["page"], r["kind"]) for r in rows] == [(1, "page"), (2, "page")]
+    assert "cannot read the text layer: RuntimeError: injected text failure" in rows[0]["error"]
+    assert len(_records(out / "good-digital.jsonl")) == 2
+
+
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])
+def test_a_model_that_does_not_load_is_exit_3(boom_dir, model_dir, tmp_path, capsys, workers):
+    broken = tmp_path / "broken-model"
+    shutil.copytree(model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"\0" * 64)  # present, but not weights
+    out = tmp_path / "out"
+    rc = main(["ocr", str(boom_dir / "good-scan.pdf"), str(boom_dir / "boom-model.pdf"),
+               "-o", str(out), "--model", str(broken), "--workers", str(workers), "--threads",
+               "1", "--quiet"])
+    assert rc == 3
+    err = capsys.readouterr().err
+    assert "the model cannot be loaded" in err and "Traceback" not in err
+    assert not list(out.glob("*.jsonl")) or not (out / "errors.jsonl").exists()
+
+
+def test_a_bug_outside_documents_is_exit_3(tmp_path, capsys, monkeypatch):
+    from docencoder.ocr import api
+
+    def bug(inputs):
+        raise AttributeError("a bug in expanding inputs")
+
+    monkeypatch.setattr(api, "expand_inputs", bug)
+    doc = make_whitepaper(tmp_path / "a.pdf", n_pages=1)
+    assert main(["ocr", str(doc.path), "-o", str(tmp_path / "out"), "--text-layer", "only",
+                 "--quiet"]) == 3
+    err = capsys.readouterr().err
+    assert "internal error" in err and "AttributeError: a bug in expanding inputs" in err
+
+
+@pytest.mark.parametrize("workers, delay", [(1, 0.8), (1, 2.5), (2, 4.0)])
+def test_ctrl_c_during_start_up_is_one_line_and_130(boom_dir, model_dir, tmp_path, workers, delay):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) while Python imports torch,
+    loads the model or starts workers: exit 130, a one-line message, no traceback from anyone."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    cmd = [sys.executable, "-m", "docencoder.cli", "ocr", str(boom_dir / "good-scan.pdf"),
+           str(boom_dir / "boom-model.pdf"), "-o", str(tmp_path / "out"), "--model",
+           str(model_dir), "--text-layer", "never", "--workers", str(workers), "--threads", "1"]
+    env = dict(os.environ, PYTHONPATH=str(root))
+    proc = subprocess.Popen(cmd, env=env, cwd=root, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert "interrupted" in err

@@ -376,10 +376,10 @@ class OCR:
                 text, ok, reason = "", False, f"cannot read it ({describe(e)})"
             if ok:
                 verdict = TRUSTED
-            elif not text.strip():
-                verdict = ABSENT
-            else:
+            elif text.strip() or reason.startswith("cannot read"):
                 verdict = UNTRUSTED + reason
+            else:
+                verdict = ABSENT
             if mode == "only" or ok:
                 return _Pending(page, 0, time.perf_counter() - t0, verdict, text=text.strip())
         try:
