@@ -375,3 +375,166 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(boom_dir, model_dir, tmp_pat
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     assert "interrupted" in err
+
+
+# ------------------------------------------------------------------------------------------------
+# 3. exactly once, never mixed
+# ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def six(tmp_path_factory):
+    return make_whitepaper(tmp_path_factory.mktemp("six") / "six.pdf", n_pages=6, seed=5)
+
+
+def test_overwrite_with_pages_redoes_only_those(six, tmp_path):
+    out = tmp_path / "out"
+    base = ["ocr", str(six.path), "-o", str(out), "--text-layer", "only", "--quiet"]
+    assert main(base + ["--pages", "3-6"]) == 0
+    jsonl = out / "six.jsonl"
+    before = {r["page"]: r for r in _records(jsonl)}
+    # mark page 4's record so a redo is visible
+    lines = jsonl.read_text().splitlines()
+    lines[1] = lines[1].replace('"text": "', '"text": "OLD ')
+    jsonl.write_text("\n".join(lines) + "\n")
+    assert main(base + ["--pages", "4", "--overwrite"]) == 0
+    after = _records(jsonl)
+    assert [r["page"] for r in after] == [3, 4, 5, 6]  # the others kept, in page order
+    assert not after[1]["text"].startswith("OLD") and after[1]["text"] == before[4]["text"]
+    assert [r["text"] for r in after if r["page"] != 4] == [before[p]["text"] for p in (3, 5, 6)]
+    md = (out / "six.md").read_text()
+    assert md.count("<!-- page ") == 4 and "OLD" not in md
+    # --overwrite without --pages redoes the whole document
+    assert main(base + ["--overwrite"]) == 0
+    assert [r["page"] for r in _records(jsonl)] == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_resume_with_other_settings_is_refused(six, model_dir, tmp_path, capsys, monkeypatch):
+    from docencoder.ocr.reader import Reader
+
+    monkeypatch.setattr(Reader, "read_page_pieces", lambda self, pages: ["fast"] * len(pages))
+    out = tmp_path / "out"
+    base = ["ocr", str(six.path), "-o", str(out), "--quiet"]
+    tiny = ["--model", str(model_dir)]
+    assert main(base + tiny + ["--pages", "1-2", "--text-layer", "never"]) == 0
+    jsonl = out / "six.jsonl"
+    first = jsonl.read_bytes()
+    capsys.readouterr()
+    other = tmp_path / "other-model"  # the same weights under another name: another model id
+    shutil.copytree(model_dir, other)
+    refused = [(tiny + ["--text-layer", "never", "--dpi", "100"], "rendered at 150 dpi"),
+               (["--model", str(other), "--text-layer", "never"], "OCR'd by model tiny-line-"),
+               (tiny + ["--text-layer", "auto"], "without a look at its text layer"),
+               (["--text-layer", "only"], "OCR'd by tiny-line-"),
+               # redoing page 2 alone would keep page 1 read otherwise
+               (tiny + ["--text-layer", "auto", "--pages", "2", "--overwrite"],
+                "--overwrite without --pages")]
+    for extra, why in refused:
+        assert main(base + extra) == 2, extra
+        err = capsys.readouterr().err
+        assert why in err and "would mix" in err and str(jsonl) in err, (extra, err)
+        assert jsonl.read_bytes() == first  # nothing was touched
+    assert not (out / "errors.jsonl").exists()
+    # the same settings resume; a narrower --pages of the same settings too
+    assert main(base + tiny + ["--text-layer", "never"]) == 0
+    assert [r["page"] for r in _records(jsonl)] == [1, 2, 3, 4, 5, 6]
+    # --overwrite redoes it all with the new settings: never mixed
+    assert main(base + ["--text-layer", "only", "--overwrite"]) == 0
+    assert {r["source"] for r in _records(jsonl)} == {"text-layer"}
+    # auto resumes the trusted text-layer pages of an `only` run (it would read them alike)
+    jsonl.write_text("".join(l + "\n" for l in jsonl.read_text().splitlines()[:3]))
+    assert main(base + tiny + ["--text-layer", "auto"]) == 0
+    assert [(r["page"], r["text_layer"]) for r in _records(jsonl)] == [(p, "trusted")
+                                                                        for p in range(1, 7)]
+
+
+def test_output_names_depend_on_the_path_not_the_other_inputs(tmp_path):
+    """The issue's case: two inputs sharing a name, then a run on one of them, then the corpus
+    grows: every document keeps its output file, so every re-run resumes (0 pages written)."""
+    a = make_whitepaper(tmp_path / "a" / "p-02.pdf", n_pages=1, seed=1).path
+    b = make_whitepaper(tmp_path / "b" / "p-02.pdf", n_pages=1, seed=2).path
+    out = tmp_path / "out"
+    from docencoder import OCR
+
+    def run(*inputs: Path) -> int:
+        return OCR(text_layer="only").ocr_files(list(inputs), out, show_progress=False).pages
+
+    assert run(a, b) == 2
+    names = sorted(p.name for p in out.glob("*.jsonl"))
+    assert len(names) == 2 and all(n.startswith("p-02-") for n in names)
+    assert run(b) == 0 and run(a) == 0  # each alone: resumed, not redone under "p-02"
+    c = make_whitepaper(tmp_path / "c" / "p-02.pdf", n_pages=1, seed=3).path
+    assert run(c) == 1 and (out / "p-02.jsonl").exists()  # a new, unique stem stays plain
+    d = make_whitepaper(tmp_path / "d" / "p-02.pdf", n_pages=1, seed=4).path
+    assert run(tmp_path / "a", tmp_path / "b", tmp_path / "c", d) == 1  # only d is new
+    from docencoder.ocr.writers import hashed_name
+
+    assert (out / f"{hashed_name(d)}.jsonl").exists()  # "p-02" belongs to c
+    assert len(list(out.glob("*.jsonl"))) == 4
+    for f in out.glob("p-02*.jsonl"):
+        recs = _records(f)
+        assert len(recs) == 1 and len({r["doc"] for r in recs}) == 1
+
+
+def test_errors_is_not_a_document_name(tmp_path):
+    doc = make_whitepaper(tmp_path / "errors.pdf", n_pages=1).path
+    out = tmp_path / "out"
+    assert main(["ocr", str(doc), "-o", str(out), "--text-layer", "only", "--quiet"]) == 0
+    (jsonl,) = [p for p in out.glob("errors-*.jsonl")]
+    assert _records(jsonl)[0]["page"] == 1 and not (out / "errors.jsonl").exists()
+
+
+def test_pages_past_the_end(six, tmp_path, capsys):
+    out = tmp_path / "out"
+    base = ["ocr", str(six.path), "-o", str(out), "--text-layer", "only", "--quiet"]
+    assert main(base + ["--pages", "999"]) == 2
+    err = capsys.readouterr().err
+    assert "--pages 999" in err and "6 pages" in err
+    assert not list(out.glob("six*"))  # no empty output
+    assert main(base + ["--pages", "6-8,10-"]) == 1  # page 6 exists: done, the rest reported
+    (row,) = _records(out / "errors.jsonl")
+    assert row["kind"] == "pages" and "--pages 7-8,10-" in row["error"]
+    assert [r["page"] for r in _records(out / "six.jsonl")] == [6]
+    from docencoder import OCR
+    from docencoder.ocr.api import OCRError
+
+    with pytest.raises(OCRError, match="past the end"):
+        OCR(text_layer="only").read(six.path, pages="7")
+
+
+def test_image_dpi_is_0_when_unknown(tmp_path, model_dir, monkeypatch):
+    from docencoder.ocr.pages import image_dpi, open_document
+    from docencoder.ocr.reader import Reader
+
+    img = Image.new("L", (300, 120), 255)
+    img.save(tmp_path / "nores.tif")
+    img.save(tmp_path / "res.tif", dpi=(300, 300))
+    assert Image.open(tmp_path / "nores.tif").info.get("dpi") == (1, 1)  # what PIL makes of it
+    assert image_dpi(Image.open(tmp_path / "nores.tif")) == 0
+    with open_document(tmp_path / "res.tif") as d:
+        assert d.render(1, 150)[1] == 300
+    monkeypatch.setattr(Reader, "read_page_pieces", lambda self, pages: [""] * len(pages))
+    out = tmp_path / "out"
+    assert main(["ocr", str(tmp_path / "nores.tif"), "-o", str(out), "--model", str(model_dir),
+                 "--quiet"]) == 0
+    (rec,) = _records(out / "nores.jsonl")
+    assert rec["dpi"] == 0 and rec["source"] == "ocr" and rec["text_layer"] == "absent"
+
+
+def test_each_page_says_why_it_was_read_so(six, model_dir, tmp_path, monkeypatch):
+    from docencoder import OCR
+    from docencoder.ocr.reader import Reader
+
+    monkeypatch.setattr(Reader, "read_page_pieces", lambda self, pages: ["x"] * len(pages))
+    mixed = make_scanned_pdf(six.path, tmp_path / "mixed.pdf", pages=[2])
+    garbled = tounicode_pdf(tmp_path / "garbled.pdf", MATH_LINES,
+                            {c: "\ue000" for c in range(0x41, 0x7B)})  # private-use glyphs
+    ocr = OCR(model_dir)
+    pages = ocr.read(mixed, pages="1-2")
+    assert [(p.source, p.text_layer) for p in pages] == [("text-layer", "trusted"),
+                                                          ("ocr", "absent")]
+    (g,) = ocr.read(garbled)
+    assert g.source == "ocr" and g.text_layer.startswith("untrusted: private-use characters")
+    (g,) = ocr.read(garbled, text_layer="only")
+    assert g.source == "text-layer" and g.text_layer.startswith("untrusted: ")
+    (n,) = ocr.read(mixed, pages="1", text_layer="never")
+    assert (n.source, n.text_layer, n.dpi) == ("ocr", "not-checked", 150)
