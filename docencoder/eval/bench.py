@@ -1,10 +1,13 @@
-"""``docencoder bench ocr``: docencoder against Tesseract 5 on the dev set, in one command.
+"""``docencoder bench ocr``: docencoder against Tesseract 5 on a dev set, in one command.
 
 Fairness, as documented in the README:
 
-* **Same pixels.** Every page is rendered once at 150 DPI with poppler (pdf2image), grayscale;
-  the degraded variant is the dev set's stored scan (the same render, degraded, JPEG). Both
-  systems read exactly these image files; neither sees the PDF's text layer.
+* **The CLI's own PDF path, the same pixels.** docencoder reads each page's PDF through its API
+  (``OCR.read(pdf, dpi=150, text_layer="never")``: the pypdfium2 render of
+  ``docencoder.ocr.pages``), and Tesseract reads that same render, saved as PNG. A scan-like
+  input of ``data/devset_wp`` is an image-only PDF: docencoder reads the PDF, Tesseract the JPEG
+  inside it. The old dev set's ``degraded`` input is its stored scan image, read by both.
+  Neither system sees a text layer.
 * **Same machine share.** Tesseract runs one page per process with ``OMP_THREAD_LIMIT=1``,
   ``workers`` processes at a time (one per core, its recommended throughput setting). docencoder
   runs the same way: ``workers`` processes with one torch thread each (``OMP_NUM_THREADS=1``),
@@ -14,7 +17,11 @@ Fairness, as documented in the README:
 * **Memory:** peak RSS (``VmHWM``) of one process of each system (the largest); docencoder's
   includes Python, torch and the model. Model loading time is reported apart from pages/s.
 
-A second table follows DeepSeek-OCR's Fox study: word precision against the compression ratio
+Figures are printed per input (clean, and the scan-like variants the dev set has), then broken
+down by layout (1col/2col) and by kind of page (typeset/journal, or the old set's manual/paper/
+refcard), because an average over a mixed set hides where a system fails.
+
+A further table follows DeepSeek-OCR's Fox study: word precision against the compression ratio
 (text tokens of the ground truth per vision token the model spent on the page), for each model
 geometry that has a trained checkpoint.
 """
@@ -33,14 +40,18 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from .devset import DEFAULT_DEV_DIR, DPI, DevPage, load_manifest, render
+from .devset import DEFAULT_DEV_DIR, DPI, DevPage, load_manifest
 from .metrics import PageScore, score_page, summarize
 from .report import markdown_table
 from .tesseract import TesseractConfig, run_pages, tesseract_version, wait_with_rusage
 
 #: the shipped default model
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "assets" / "default"
-VARIANTS = ("clean", "degraded")
+#: every input a dev set can offer: the page PDF, the old set's stored scan image, and the
+#: whitepaper set's scan-like and harsh image-only PDFs
+VARIANTS = ("clean", "degraded", "scan", "harsh")
+#: what a page's scores are broken down by (DevPage fields)
+BREAKDOWNS = ("layout", "kind")
 SYSTEMS = ("tesseract", "docencoder")
 #: pages of the default run: a few minutes for Tesseract and the line model on 2 cores
 DEFAULT_PAGES = 12
@@ -61,7 +72,7 @@ class BenchConfig:
     dev_dir: Path = DEFAULT_DEV_DIR
     pages: Optional[int] = DEFAULT_PAGES  # None = every page of the dev set
     page_ids: Sequence[str] = ()  # explicit pages (overrides ``pages``)
-    variants: Sequence[str] = VARIANTS
+    variants: Optional[Sequence[str]] = None  # None = every input the dev set has
     systems: Sequence[str] = SYSTEMS
     models: Sequence[Path] = (DEFAULT_MODEL_DIR,)
     batch_size: Optional[int] = None  # None = the reader's default (64 on CPU, encoded in 16s)
@@ -125,22 +136,80 @@ def select_pages(rows: Sequence[DevPage], n: Optional[int],
     return chosen
 
 
-def prepare_images(rows: Sequence[DevPage], cfg: BenchConfig) -> dict[tuple[str, str], Path]:
-    """(variant, page id) -> image file both systems read; clean renders are cached in ``out``."""
-    images: dict[tuple[str, str], Path] = {}
-    clean_dir = cfg.out / "images" / f"clean-{cfg.dpi}dpi"
+def available_variants(rows: Sequence[DevPage]) -> list[str]:
+    """The inputs every one of ``rows`` has, in :data:`VARIANTS` order."""
+    have = set(VARIANTS)
     for row in rows:
-        if "clean" in cfg.variants:
-            path = clean_dir / f"{row.id}.png"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                render(cfg.dev_dir / row.pdf, cfg.dpi).save(path)
-            images[("clean", row.id)] = path
-        if "degraded" in cfg.variants:
-            if cfg.dpi != DPI:
-                raise ValueError(f"the stored scans are {DPI} DPI; use --dpi {DPI}")
-            images[("degraded", row.id)] = cfg.dev_dir / row.scan
-    return images
+        have &= set(row.inputs())
+    return [v for v in VARIANTS if v in have]
+
+
+def _stale(out: Path, source: Path) -> bool:
+    """True when a cached file is missing or older than what it was made from (a rebuilt set)."""
+    return not out.exists() or out.stat().st_mtime < source.stat().st_mtime
+
+
+def render_page(pdf: Path, dpi: int, out: Path) -> Path:
+    """Save page 1 of ``pdf`` as the CLI renders it (pypdfium2, grayscale) to a PNG; cached."""
+    if _stale(out, pdf):
+        from docencoder.ocr.pages import PdfDocument
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with PdfDocument(pdf) as doc:
+            image, _ = doc.render(1, dpi)
+        tmp = out.with_suffix(".tmp.png")
+        image.save(tmp)
+        tmp.replace(out)
+    return out
+
+
+def embedded_jpeg(pdf: Path, out: Path) -> Path:
+    """Save the JPEG inside an image-only scan PDF as a file (bytes as stored); cached."""
+    if _stale(out, pdf):
+        from docencoder.data.scan import pdf_jpeg
+
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp.jpg")
+        tmp.write_bytes(pdf_jpeg(pdf))
+        tmp.replace(out)
+    return out
+
+
+def prepare_inputs(rows: Sequence[DevPage], cfg: BenchConfig, variants: Sequence[str]
+                   ) -> tuple[dict[tuple[str, str], Path], dict[tuple[str, str], Path]]:
+    """What each system reads, by (variant, page id): (docencoder's files, Tesseract's images).
+
+    docencoder gets the PDF (the CLI's path) where there is one; Tesseract gets the CLI's render
+    of it (clean) or the image inside it (scan-like). Both get the stored image of the old set's
+    ``degraded`` input. Renders and extracted images are cached under ``cfg.out/images``.
+    """
+    docencoder: dict[tuple[str, str], Path] = {}
+    tesseract: dict[tuple[str, str], Path] = {}
+    cache = cfg.out / "images" / cfg.dev_dir.resolve().name
+    for row in rows:
+        inputs = row.inputs()
+        for variant in variants:
+            path = cfg.dev_dir / inputs[variant]
+            key = (variant, row.id)
+            if path.suffix.lower() != ".pdf":
+                if cfg.dpi != DPI:
+                    raise ValueError(f"the stored scans are {DPI} DPI; use --dpi {DPI}")
+                docencoder[key] = tesseract[key] = path
+            elif variant == "clean":
+                docencoder[key] = path
+                tesseract[key] = render_page(path, cfg.dpi,
+                                             cache / f"clean-{cfg.dpi}dpi" / f"{row.id}.png")
+            else:
+                if cfg.dpi != DPI:
+                    raise ValueError(f"the scan-like PDFs are {DPI}-DPI images; use --dpi {DPI}")
+                docencoder[key] = path
+                tesseract[key] = embedded_jpeg(path, cache / variant / f"{row.id}.jpg")
+    return docencoder, tesseract
+
+
+def prepare_images(rows: Sequence[DevPage], cfg: BenchConfig) -> dict[tuple[str, str], Path]:
+    """(variant, page id) -> the image file Tesseract reads (see :func:`prepare_inputs`)."""
+    return prepare_inputs(rows, cfg, cfg.variants or available_variants(rows))[1]
 
 
 def _ground_truth(rows: Sequence[DevPage], dev_dir: Path) -> dict[str, str]:
@@ -189,6 +258,8 @@ def _run_worker(spec: dict, folder: Path, timeout_s: float) -> tuple[dict, Optio
 def run_docencoder(rows: Sequence[DevPage], variant: str, images: dict, gt: dict[str, str],
                    cfg: BenchConfig, model_dir: Path, quantize: str = "auto") -> SystemRun:
     """docencoder on one variant of the pages: ``cfg.workers`` processes x 1 thread, as Tesseract.
+
+    ``images`` maps (variant, page id) to the file docencoder reads: a PDF or an image.
 
     Every worker loads the model once (``load_s`` is the slowest load), then they share the pages;
     ``wall_s`` is the page phase of the slowest worker.
@@ -324,6 +395,38 @@ def speed_table(runs: Sequence[SystemRun]) -> str:
     return markdown_table(headers, rows, align_right_from=2)
 
 
+def breakdown(runs: Sequence[SystemRun], rows: Sequence[DevPage],
+              fields: Sequence[str] = BREAKDOWNS) -> list[dict]:
+    """Each run's figures over the pages of each layout and each kind (one row per group).
+
+    Returns:
+        ``[{"system", "input", "by", "group", **summarize(...)}]``, in run order.
+    """
+    out = []
+    for run in runs:
+        by_id = {s.key: s for s in run.scores}
+        for name in fields:
+            groups: dict[str, list[PageScore]] = {}
+            for row in rows:
+                if row.id in by_id:
+                    groups.setdefault(str(getattr(row, name)), []).append(by_id[row.id])
+            for group, scores in sorted(groups.items()):
+                out.append({"system": run.system, "input": run.variant, "by": name,
+                            "group": group, **summarize(scores)})
+    return out
+
+
+def breakdown_table(rows: Sequence[dict]) -> str:
+    """The breakdown as one markdown table, each system's inputs side by side per group."""
+    headers = ["group", "input", "system", "pages", "NED ↓", "WER ↓", "BoW F1 ↑"]
+    ordered = sorted(rows, key=lambda r: (BREAKDOWNS.index(r["by"]) if r["by"] in BREAKDOWNS
+                                          else len(BREAKDOWNS), r["group"],
+                                          VARIANTS.index(r["input"]) if r["input"] in VARIANTS
+                                          else len(VARIANTS), r["system"]))
+    return markdown_table(headers, [[r["group"], r["input"], r["system"], r["pages"], r["ned"],
+                                     r["wer"], r["bow_f1"]] for r in ordered], align_right_from=3)
+
+
 def fox_table(comp: dict) -> str:
     headers = ["compression", "pages", "text tokens", "vision tokens", "word precision ↑",
                "1 − NED ↑"]
@@ -340,7 +443,7 @@ def plot_speed(runs: Sequence[SystemRun], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    markers = {"clean": "o", "degraded": "s"}
+    markers = {"clean": "o", "degraded": "s", "scan": "s", "harsh": "^"}
     systems = list(dict.fromkeys(run.system for run in runs))
     colors = {name: f"C{i}" for i, name in enumerate(systems)}
     for run in runs:
@@ -390,9 +493,13 @@ def run_bench(cfg: BenchConfig, log=print) -> dict:
     cfg.out.mkdir(parents=True, exist_ok=True)
     rows = select_pages(load_manifest(cfg.dev_dir), cfg.pages, cfg.page_ids)
     gt = _ground_truth(rows, cfg.dev_dir)
-    images = prepare_images(rows, cfg)
-    log(f"{len(rows)} pages x {len(cfg.variants)} inputs ({', '.join(cfg.variants)}), "
-        f"{cfg.dpi} DPI")
+    variants = list(cfg.variants or available_variants(rows))
+    missing_inputs = [v for v in variants if v not in available_variants(rows)]
+    if missing_inputs:
+        raise ValueError(f"--variants: {cfg.dev_dir} has no {', '.join(missing_inputs)} input "
+                         f"for every page (it has {', '.join(available_variants(rows))})")
+    inputs, images = prepare_inputs(rows, cfg, variants)
+    log(f"{len(rows)} pages x {len(variants)} inputs ({', '.join(variants)}), {cfg.dpi} DPI")
     runs: list[SystemRun] = []
     notes: list[str] = []
     comps: list[dict] = []
@@ -403,7 +510,7 @@ def run_bench(cfg: BenchConfig, log=print) -> dict:
         else:
             notes.append(f"{version}: -l eng --psm 3 --dpi {cfg.dpi}, OMP_THREAD_LIMIT=1, "
                          f"{cfg.workers} pages in parallel (peak RSS is per page process)")
-            for variant in cfg.variants:
+            for variant in variants:
                 log(f"tesseract on {variant} pages ...")
                 runs.append(run_tesseract(rows, variant, images, gt, cfg))
     if "docencoder" in cfg.systems:
@@ -417,20 +524,24 @@ def run_bench(cfg: BenchConfig, log=print) -> dict:
                          f"thread, batch {cfg.batch_size or 'default'}, quantize "
                          f"{'/'.join(cfg.quantize)} (peak RSS is per worker process)")
             for quantize in cfg.quantize:
-                for variant in cfg.variants:
+                for variant in variants:
                     log(f"docencoder ({model_dir}, quantize {quantize}) on {variant} pages ...")
-                    run = run_docencoder(rows, variant, images, gt, cfg, model_dir, quantize)
+                    run = run_docencoder(rows, variant, inputs, gt, cfg, model_dir, quantize)
                     runs.append(run)
-                    if variant == cfg.variants[0] and quantize == cfg.quantize[0]:
+                    if variant == variants[0] and quantize == cfg.quantize[0]:
                         comps.append(compression_table(run, rows, images, gt, model_dir))
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     result: dict[str, Any] = {
-        "date": started, "dpi": cfg.dpi, "pages": [r.id for r in rows],
-        "variants": list(cfg.variants), "notes": notes,
-        "runs": [r.to_dict() for r in runs], "compression": comps}
+        "date": started, "dev_dir": str(cfg.dev_dir), "dpi": cfg.dpi,
+        "pages": [r.id for r in rows], "variants": variants, "notes": notes,
+        "runs": [r.to_dict() for r in runs], "breakdown": breakdown(runs, rows),
+        "compression": comps}
     (cfg.out / "bench_ocr.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     write_predictions(runs, cfg.out / "predictions")
     print(speed_table(runs))
+    if runs:
+        print("\nBy layout and kind of page:")
+        print(breakdown_table(result["breakdown"]))
     for note in notes:
         print(f"- {note}")
     for run in runs:

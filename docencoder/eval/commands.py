@@ -69,14 +69,16 @@ def register_bench(bench_subparsers) -> None:
     p.add_argument("--pages", default=str(DEFAULT_PAGES),
                    help=f"number of dev-set pages (spread over all sources), 'all', or comma-"
                    f"separated page ids (default {DEFAULT_PAGES})")
-    p.add_argument("--dev-dir", type=Path, default=None, help="dev set (default data/devset)")
+    p.add_argument("--dev-dir", type=Path, default=None,
+                   help="dev set (default data/devset; the whitepaper set is data/devset_wp)")
     p.add_argument("--model", type=Path, action="append", default=None,
                    help=f"docencoder model directory; repeat for several geometries "
                    f"(default {DEFAULT_MODEL_DIR})")
     p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated subset of "
                    f"{','.join(SYSTEMS)}")
-    p.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated subset of "
-                   f"{','.join(VARIANTS)}")
+    p.add_argument("--variants", default=None, help="comma-separated subset of "
+                   f"{','.join(VARIANTS)} (default: every input the dev set has: clean,degraded "
+                   "for data/devset, clean,scan,harsh for data/devset_wp)")
     p.add_argument("--batch-size", type=int, default=None,
                    help="docencoder decoding batch (default: the reader's, 64 on CPU)")
     p.add_argument("--workers", type=int, default=2,
@@ -113,7 +115,8 @@ def _bench(args: argparse.Namespace) -> int:
         elif args.pages != "all":
             ids = tuple(i.strip() for i in args.pages.split(",") if i.strip())
         cfg = BenchConfig(dev_dir=args.dev_dir or DEFAULT_DEV_DIR, pages=pages, page_ids=ids,
-                          variants=_split(args.variants, VARIANTS, "variants"),
+                          variants=(_split(args.variants, VARIANTS, "variants")
+                                    if args.variants else None),
                           systems=_split(args.systems, SYSTEMS, "systems"),
                           models=tuple(args.model or (DEFAULT_MODEL_DIR,)),
                           batch_size=args.batch_size, workers=args.workers, out=args.out,

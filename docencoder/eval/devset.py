@@ -58,7 +58,9 @@ class Source:
     licence: str
     layout: str  # "1col", "2col", "3col" (as typeset)
     pages: int  # pages to sample among those that pass the quality check
-    kind: str = "manual"  # manual | paper | refcard
+    kind: str = "manual"  # manual | paper | refcard | journal
+    #: 1-based pages to take (each must pass the check) instead of a random sample
+    page_numbers: tuple[int, ...] = ()
 
 
 #: what the dev set is made of (see packages.txt for the package descriptions)
@@ -104,6 +106,17 @@ class DevPage:
     scan: str
     chars: int
     extra: dict = field(default_factory=dict)
+    #: scan-like inputs beyond the clean page, name -> path (``{"scan": "scans/<id>.pdf",
+    #: "harsh": "harsh/<id>.pdf"}`` in data/devset_wp); empty for data/devset, whose one
+    #: degraded input is ``scan`` (a JPEG)
+    variants: dict = field(default_factory=dict)
+
+    def inputs(self) -> dict[str, str]:
+        """Every input of this page, variant name -> path relative to the dev set: ``clean`` is
+        the page PDF; ``degraded`` the stored scan image of a set without ``variants``."""
+        if self.variants:
+            return {"clean": self.pdf, **self.variants}
+        return {"clean": self.pdf, "degraded": self.scan}
 
 
 def load_manifest(dev_dir: PathLike = DEFAULT_DEV_DIR) -> list[DevPage]:
@@ -215,7 +228,14 @@ def _page_id(source: Source, page_number: int) -> str:
 
 
 def choose_pages(pdf, source: Source, seed: int) -> list[tuple[int, str]]:
-    """Deterministic sample of ``source.pages`` good pages: [(0-based index, text)], in order."""
+    """Deterministic sample of ``source.pages`` good pages: [(0-based index, text)], in order.
+
+    With ``source.page_numbers`` those pages are taken instead; one that fails the check is
+    left out (the caller warns when fewer than ``source.pages`` come back).
+    """
+    if source.page_numbers:
+        named = [(n - 1, page_ok(pdf, n - 1)) for n in source.page_numbers if n <= len(pdf)]
+        return [(index, text) for index, (ok, _, text) in named if ok]
     rng = random.Random(f"{seed}:{source.package}:{source.path}")
     order = list(range(len(pdf)))
     rng.shuffle(order)
