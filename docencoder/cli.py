@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 #: layers that contribute subcommands, imported lazily so ``docencoder ocr`` never imports Lightning
@@ -17,18 +19,26 @@ _COMMAND_MODULES = ("docencoder.ocr.commands", "docencoder.eval.commands",
                     "docencoder.data.commands", "docencoder.training.commands",
                     "docencoder.model.commands")
 _LIGHTNING = ("fit", "validate", "test", "predict")
+#: subcommands whose parsing needs no bench subcommand registered
+_NO_BENCH_COMMANDS = ("ocr", "eval")
 
 
 def _load(module: str):
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as e:  # a layer without commands yet
-        if e.name == module:
-            return None
-        raise
+    """The layer's ``commands`` module, None for a layer without one. Looked for as a file
+    first: importing ``docencoder.model.commands`` to find it missing would import the
+    ``docencoder.model`` package, and with it torch, for every command."""
+    package, _, name = module.rpartition(".")
+    spec = importlib.util.find_spec(package)
+    places = (spec.submodule_search_locations or []) if spec is not None else []
+    if not any((Path(place) / f"{name}.py").is_file() for place in places):
+        return None
+    return importlib.import_module(module)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(benches: bool = True) -> argparse.ArgumentParser:
+    """The whole command line; ``benches=False`` leaves the ``bench`` subcommands out, because
+    registering them imports the benchmarks (and through them torch: ~5-10 s that
+    ``docencoder ocr --text-layer only`` has no use for)."""
     parser = argparse.ArgumentParser(prog="docencoder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _LIGHTNING:
@@ -41,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         if hasattr(mod, "register"):
             mod.register(sub)
-        if hasattr(mod, "register_bench"):
+        if benches and hasattr(mod, "register_bench"):
             mod.register_bench(bench_sub)
     return parser
 
@@ -59,7 +69,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             from docencoder.training.cli import run_lightning_cli
             run_lightning_cli(argv)
             return 0
-        parser = build_parser()
+        parser = build_parser(benches=not argv or argv[0] not in _NO_BENCH_COMMANDS)
         args = parser.parse_args(argv)
         if not getattr(args, "func", None):
             parser.print_help()

@@ -538,3 +538,129 @@ def test_each_page_says_why_it_was_read_so(six, model_dir, tmp_path, monkeypatch
     assert g.source == "text-layer" and g.text_layer.startswith("untrusted: ")
     (n,) = ocr.read(mixed, pages="1", text_layer="never")
     assert (n.source, n.text_layer, n.dpi) == ("ocr", "not-checked", 150)
+
+
+# ------------------------------------------------------------------------------------------------
+# 4. kill -9 at random moments, re-run after each: the output of an uninterrupted run
+# ------------------------------------------------------------------------------------------------
+
+def _snapshot(out: Path) -> dict[str, object]:
+    """OUT's files, comparable across runs: page records without their timing, markdown and the
+    name index byte for byte, errors.jsonl as a sorted list of rows (workers append in any
+    order)."""
+    snap: dict[str, object] = {}
+    for f in sorted(out.iterdir()):
+        if f.name == "errors.jsonl":
+            snap[f.name] = sorted(f.read_text(encoding="utf-8").splitlines())
+        elif f.suffix == ".jsonl":
+            recs = [json.loads(l) for l in f.read_text(encoding="utf-8").splitlines()]
+            snap[f.name] = [{k: v for k, v in r.items() if k != "seconds"} for r in recs]
+        else:
+            snap[f.name] = f.read_bytes()
+    return snap
+
+
+def _kill_docs(d: Path, n_docs: int, n_pages: int, scanned: bool) -> Path:
+    """A batch: ``n_docs`` generated papers (scanned copies with ``scanned``), a truncated PDF,
+    an encrypted one, and, without ``scanned``, an image (no text layer for --text-layer only)."""
+    d.mkdir()
+    for i in range(n_docs):
+        doc = make_whitepaper(d / f"doc{i}.pdf", n_pages=n_pages, seed=10 + i)
+        if scanned:
+            make_scanned_pdf(doc.path, d / f"scan{i}.pdf")
+            doc.path.unlink()
+    data = (d / ("scan0.pdf" if scanned else "doc0.pdf")).read_bytes()
+    (d / "truncated.pdf").write_bytes(data[: len(data) // 3])
+    (d / "zz-notes.pdf").write_text("not a pdf")
+    if not scanned:
+        Image.new("L", (200, 100), 255).save(d / "figure.png")
+    return d
+
+
+def _pages_in(out: Path) -> int:
+    """Complete page lines in OUT's JSONL files (errors.jsonl aside)."""
+    n = 0
+    for f in out.glob("*.jsonl") if out.exists() else ():
+        if f.name != "errors.jsonl":
+            try:
+                n += f.read_bytes().count(b"\n")
+            except FileNotFoundError:  # renamed away this instant
+                pass
+    return n
+
+
+def _kill_test(tmp_path: Path, inputs: Path, args: list[str], kills: int, seed: int) -> dict:
+    """Run the batch once uninterrupted, then again from scratch with up to ``kills`` SIGKILLs
+    (to the whole process group, workers included), a re-run after each and a final run to the
+    end; check that both outputs are the same and return how many kills hit a running batch.
+
+    A kill's moment is random in the batch's progress: after a random number of this run's
+    pages (1 up to all but one of those left) plus a random fraction of a page's time, so kills
+    land before, inside and between page writes, markdown renames and error-log appends.
+    """
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, PYTHONPATH=str(root), OMP_NUM_THREADS="1")
+
+    def cmd(out: Path) -> list[str]:
+        return [sys.executable, "-m", "docencoder.cli", "ocr", str(inputs), "-o", str(out),
+                "--quiet", "--threads", "1"] + args
+
+    ref = tmp_path / "ref"
+    t0 = time.monotonic()
+    first = None
+    proc = subprocess.Popen(cmd(ref), env=env, cwd=root)
+    while proc.poll() is None:
+        if first is None and _pages_in(ref):
+            first = time.monotonic()
+        time.sleep(0.005)
+    expected_rc = proc.returncode
+    assert expected_rc in (0, 1)
+    total_pages = _pages_in(ref)
+    per_page = (time.monotonic() - (first or t0)) / max(1, total_pages)
+    rng = random.Random(seed)
+    out = tmp_path / "out"
+    hits = 0
+    for _ in range(kills):
+        left = total_pages - _pages_in(out)
+        if left < 2:
+            break
+        start = _pages_in(out)
+        target = start + rng.randint(1, left - 1)
+        proc = subprocess.Popen(cmd(out), env=env, cwd=root, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and _pages_in(out) < target and time.monotonic() < deadline:
+            time.sleep(0.002)
+        time.sleep(rng.uniform(0, per_page))
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            hits += 1
+        proc.wait()
+    rc = subprocess.run(cmd(out), env=env, cwd=root, timeout=600).returncode
+    assert rc == expected_rc
+    assert _snapshot(out) == _snapshot(ref)
+    assert not [f for f in out.iterdir() if ".tmp" in f.name or "probe" in f.name]
+    return {"kills": hits, "pages": total_pages}
+
+
+def test_kill_9_at_random_moments_changes_nothing(tmp_path):
+    inputs = _kill_docs(tmp_path / "in", n_docs=5, n_pages=3, scanned=False)
+    stats = _kill_test(tmp_path, inputs, ["--text-layer", "only"], kills=4, seed=14)
+    assert stats["pages"] == 15 and stats["kills"] >= 2  # the kills hit a running batch
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_20_times_with_the_model(tmp_path, model_dir, workers):
+    """20 kills of a batch read by a (tiny) model in float32, so a page's text cannot depend on
+    what it was batched with (README: int8 quantises activations per batch)."""
+    inputs = _kill_docs(tmp_path / "in", n_docs=3, n_pages=2, scanned=True)
+    stats = _kill_test(tmp_path, inputs, ["--model", str(model_dir), "--quantize", "none",
+                                          "--text-layer", "auto", "--workers", str(workers)],
+                       kills=20, seed=workers)
+    assert stats["kills"] >= 10

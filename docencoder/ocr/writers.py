@@ -157,6 +157,13 @@ def _atomic_write(path: Path, text: str) -> None:
         raise output_error(path, e) from e
 
 
+def glob_escape(name: str) -> str:
+    """``name`` as a glob pattern that matches only itself (file names may hold ``[*?``)."""
+    import glob
+
+    return glob.escape(name)
+
+
 def _unlink(path: Path) -> None:
     try:
         path.unlink(missing_ok=True)
@@ -176,6 +183,11 @@ def probe_writable(out_dir: Path) -> None:
         raise OutputError(f"cannot write to {out_dir}: it exists and is not a directory") from e
     except OSError as e:
         raise output_error(out_dir, e, running=False) from e
+    for stale in out_dir.glob(".docencoder-probe*"):  # left by a run killed right here
+        try:
+            stale.unlink()
+        except OSError:
+            pass
     probe = out_dir / f".docencoder-probe{os.getpid()}"
     try:
         fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -230,6 +242,9 @@ class DocumentWriter:
     def __init__(self, out_dir: Path, name: str, overwrite: bool = False) -> None:
         self.jsonl = out_dir / f"{name}.jsonl"
         self.md = out_dir / f"{name}.md"
+        for path in (self.jsonl, self.md):  # temporaries of a run killed in _atomic_write
+            for tmp in out_dir.glob(f".{glob_escape(path.name)}.tmp*"):
+                _unlink(tmp)
         if overwrite:
             self.reset()
         self.done = load_done(self.jsonl)
@@ -337,10 +352,13 @@ class NameIndex:
         self.pending: list[tuple[str, str]] = []  # (path, name) given out, not yet recorded
         if self.path.exists():
             try:
-                lines = self.path.read_text(encoding="utf-8", errors="replace").splitlines()
+                raw = self.path.read_bytes()
             except OSError as e:
                 raise OutputError(f"cannot read {self.path}: {e.strerror or e}") from e
-            for line in lines:
+            complete = raw[:raw.rfind(b"\n") + 1]
+            if len(complete) != len(raw):  # a torn last line: the next append would join it
+                _atomic_write(self.path, complete.decode("utf-8", errors="replace"))
+            for line in complete.decode("utf-8", errors="replace").splitlines():
                 try:
                     row = json.loads(line)
                     path, name = str(row["path"]), str(row["name"])
