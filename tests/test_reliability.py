@@ -595,8 +595,9 @@ def _kill_test(tmp_path: Path, inputs: Path, args: list[str], kills: int, seed: 
     end; check that both outputs are the same and return how many kills hit a running batch.
 
     A kill's moment is random in the batch's progress: after a random number of this run's
-    pages (1 up to all but one of those left) plus a random fraction of a page's time, so kills
-    land before, inside and between page writes, markdown renames and error-log appends.
+    pages (none up to all but one of those left) plus a random fraction of a page's time, so
+    kills land in start-up (imports, model loading, the name index), before, inside and between
+    page writes, markdown renames and error-log appends.
     """
     import random
     import signal
@@ -628,10 +629,10 @@ def _kill_test(tmp_path: Path, inputs: Path, args: list[str], kills: int, seed: 
     hits = 0
     for _ in range(kills):
         left = total_pages - _pages_in(out)
-        if left < 2:
+        if left < 1:
             break
         start = _pages_in(out)
-        target = start + rng.randint(1, left - 1)
+        target = start + rng.randint(0, left - 1)
         proc = subprocess.Popen(cmd(out), env=env, cwd=root, start_new_session=True)
         deadline = time.monotonic() + 300
         while proc.poll() is None and _pages_in(out) < target and time.monotonic() < deadline:
@@ -659,8 +660,174 @@ def test_kill_9_at_random_moments_changes_nothing(tmp_path):
 def test_kill_9_20_times_with_the_model(tmp_path, model_dir, workers):
     """20 kills of a batch read by a (tiny) model in float32, so a page's text cannot depend on
     what it was batched with (README: int8 quantises activations per batch)."""
-    inputs = _kill_docs(tmp_path / "in", n_docs=3, n_pages=2, scanned=True)
+    inputs = _kill_docs(tmp_path / "in", n_docs=4, n_pages=3, scanned=True)
     stats = _kill_test(tmp_path, inputs, ["--model", str(model_dir), "--quantize", "none",
                                           "--text-layer", "auto", "--workers", str(workers)],
                        kills=20, seed=workers)
     assert stats["kills"] >= 10
+
+
+# ------------------------------------------------------------------------------------------------
+# 5. the sweep over real PDFs (a fast subset), and an unwritable OUT
+# ------------------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+#: math-heavy training PDFs (data/real/fetch.sh): unmapped glyphs, private-use symbols, formulas
+MATH_REAL = ("lme4__doc__Theory.pdf", "lme4__doc__PLSvGLS.pdf", "quantreg__doc__rq.pdf",
+             "robustbase__doc__psi_functions.pdf", "gmm__doc__gmm_with_R.pdf",
+             "Rmpfr__doc__log1mexp-note.pdf", "mvtnorm__doc__MVT_Rnews.pdf", "eRm__doc__eRm.pdf")
+
+
+def test_reserved_packages_are_never_swept(tmp_path):
+    from docencoder.eval.robustness import find_pdfs
+
+    for rel in ("texlive-doc/latex/a.pdf", "pkgs/texlive-latex-base-doc/b.pdf",
+                "pkgs/r-doc-pdf/c.pdf", "pkgs/nauty-doc/d.pdf", "pkgs/fine-doc/e.pdf",
+                "pkgs/fine-doc/F.PDF"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(b"%PDF-1.4\n")
+    files, reserved = find_pdfs([tmp_path, tmp_path / "pkgs"])
+    assert sorted(f.name for f in files) == ["F.PDF", "e.pdf"] and reserved == 4
+
+
+def test_robustness_sweep_fast_subset(tmp_path, math_pdf, bad_inputs, model_dir, monkeypatch):
+    """~20 real PDFs (the installed non-reserved Debian docs: TeX Gyre's manuals with lone
+    surrogates and private-use glyphs, Latin Modern's; math-heavy training PDFs when fetched),
+    the astral-plane fixture and the bad inputs, in --text-layer only and auto (decoding
+    stubbed: this is about the pipeline, not the model): no crash, every failure a known kind."""
+    from docencoder.eval.robustness import SweepConfig, find_pdfs, report, sweep
+    from docencoder.ocr.reader import Reader
+
+    monkeypatch.setattr(Reader, "read_page_pieces", lambda self, pages: ["text"] * len(pages))
+    real = ROOT / "data" / "cache" / "real" / "pdfs"
+    installed, _ = find_pdfs([Path("/usr/share/doc")])
+    picked = installed[:12] + sorted(p for p in real.rglob("*.pdf") if p.name in MATH_REAL)
+    subset = tmp_path / "subset"
+    subset.mkdir()
+    for i, p in enumerate(picked):
+        (subset / f"{i:02d}-{p.name}").symlink_to(p.resolve())
+    cfg = SweepConfig(dirs=[subset, math_pdf, bad_inputs], modes=("only", "auto"),
+                      pages_per_file=2, model_dir=model_dir)
+    result = sweep(cfg, log=lambda line: None)
+    text = report(result)
+    assert result["files"] == len(picked) + 1 + 7  # good, huge and 5 bad PDFs (not the link)
+    for mode, m in result["modes"].items():
+        assert m["crashes"] == [], text
+        assert set(m["failures"]) <= {"input", "page"}, text  # the bad inputs, nothing else
+        assert m["failures"]["input"] == 5, text  # empty, notpdf, truncated, corrupt, encrypted
+        assert m["pages"] >= 2 * len(picked), text
+    assert result["modes"]["auto"]["sources"].get("ocr", 0) >= 1  # huge.pdf is a page failure
+    if (TEXGYRE / "qtm-info.pdf").exists():
+        assert any("qtm-info" in str(p) for p in picked)
+
+
+def _enospc_after(monkeypatch, n_writes: int) -> None:
+    """os.write succeeds ``n_writes`` times into OUT, then writes half of its data (as a full
+    disk does) and fails with ENOSPC from then on."""
+    real_write = os.write
+    calls = {"n": 0}
+
+    def write(fd, data):
+        if fd <= 2:  # stdout / stderr
+            return real_write(fd, data)
+        calls["n"] += 1
+        if calls["n"] == n_writes + 1:
+            return real_write(fd, bytes(data)[: max(1, len(data) // 2)])
+        if calls["n"] > n_writes + 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+@pytest.mark.parametrize("n_writes", [0, 1, 3])
+def test_out_of_space_is_exit_2_and_leaves_nothing_partial(six, tmp_path, capsys, monkeypatch,
+                                                           n_writes):
+    out = tmp_path / "out"
+    out.mkdir()
+    _enospc_after(monkeypatch, n_writes)
+    rc = main(["ocr", str(six.path), str(tmp_path / "missing.pdf"), "-o", str(out),
+               "--text-layer", "only", "--quiet"])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "disk is full" in err and "Traceback" not in err
+    for f in out.iterdir():  # what is there is whole: complete lines only, no temporaries
+        assert ".tmp" not in f.name and "probe" not in f.name
+        data = f.read_bytes()
+        assert not data or data.endswith(b"\n"), (f.name, data[-40:])
+        for line in data.decode().splitlines():
+            json.loads(line)
+    monkeypatch.undo()
+    # with room again, the same command completes the document
+    assert main(["ocr", str(six.path), "-o", str(out), "--text-layer", "only", "--quiet"]) == 0
+    assert [r["page"] for r in _records(out / "six.jsonl")] == [1, 2, 3, 4, 5, 6]
+
+
+def test_atomic_write_failure_leaves_no_temporary(tmp_path, monkeypatch, capsys, six):
+    """A full disk while the markdown (or sorted JSONL) is renamed into place."""
+    out = tmp_path / "out"
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if str(dst).endswith(".md"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    assert main(["ocr", str(six.path), "-o", str(out), "--text-layer", "only", "--quiet"]) == 2
+    assert "disk is full" in capsys.readouterr().err
+    assert sorted(f.name for f in out.iterdir()) == [".docencoder-names", "six.jsonl"]
+    assert len(_records(out / "six.jsonl")) == 6
+
+
+def test_unwritable_out_is_exit_2(six, tmp_path, capsys, monkeypatch):
+    # OUT's place is a file
+    (tmp_path / "file").write_text("x")
+    assert main(["ocr", str(six.path), "-o", str(tmp_path / "file"), "--text-layer", "only",
+                 "--quiet"]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    # a read-only file system (root ignores permission bits, so EROFS is simulated)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real_open = os.open
+
+    def os_open(path, flags, *a, **k):
+        if str(path).startswith(str(ro)) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+        return real_open(path, flags, *a, **k)
+
+    monkeypatch.setattr(os, "open", os_open)
+    assert main(["ocr", str(six.path), "-o", str(ro), "--text-layer", "only", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "read-only" in err and "another -o" in err and "Traceback" not in err
+    assert list(ro.iterdir()) == []
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root writes anywhere")
+def test_read_only_out_dir(six, tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        assert main(["ocr", str(six.path), "-o", str(ro), "--text-layer", "only",
+                     "--quiet"]) == 2
+        assert "permission denied" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o755)
+
+
+def test_auto_keeps_a_text_layer_with_a_few_unmapped_symbols(tmp_path, model_dir):
+    """Math pages often carry a few glyphs without a Unicode mapping (big operators, delimiters
+    of fonts without ToUnicode): up to 5 % of them, the text layer still reads better than OCR
+    (measured: docencoder.data.textlayer.OCR_MAX_UNMAPPED_FRACTION); training keeps 1 %."""
+    from docencoder import OCR
+    from docencoder.data.textlayer import page_text, text_layer_quality
+
+    lines = [b"For all x the sum ~ of a over the set ~ is bounded by the norm of b.",
+             b"Then ~ holds and the integral ~ of c is finite for every such case."]
+    pdf = tounicode_pdf(tmp_path / "sums.pdf", lines, MATH_ITALIC | {0x7E: "\ufffd"})
+    text = page_text(pdf, 0)
+    assert text.count("\ufffd") == 4 and not text_layer_quality(text)[0]  # 3.4 %: no label
+    (page,) = OCR(model_dir).read(pdf)
+    assert (page.source, page.text_layer) == ("text-layer", "trusted")
+    assert "\ufffd" not in page.text and "the sum of a over the set is bounded" in page.text

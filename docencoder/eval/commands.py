@@ -90,6 +90,7 @@ def register_bench(bench_subparsers) -> None:
     p.add_argument("--out", type=Path, default=Path("out/bench_ocr"),
                    help="folder for bench_ocr.json and the plots")
     p.set_defaults(func=_bench)
+    _register_robustness(bench_subparsers)
     from .probe import register_probe
     register_probe(bench_subparsers)
 
@@ -128,3 +129,47 @@ def _bench(args: argparse.Namespace) -> int:
         print(f"docencoder bench ocr: {e}", file=sys.stderr)
         return 2
     return 0
+
+
+def _register_robustness(bench_subparsers) -> None:
+    """Add ``docencoder bench robustness`` (:mod:`.robustness`)."""
+    from .robustness import DEFAULT_DIRS, MODES
+
+    p = bench_subparsers.add_parser(
+        "robustness", help="read every PDF of some folders in each --text-layer mode; count "
+        "failures by kind and crashes",
+        description="Sampled pages of every PDF under the folders (default: /usr/share/doc and "
+        "data/cache/real/pdfs; reserved evaluation packages are left out), read through "
+        "docencoder's OCR API in each mode. Exit status 1 when anything crashed.")
+    p.add_argument("dirs", nargs="*", type=Path, default=list(DEFAULT_DIRS), metavar="DIR",
+                   help="folders (recursive) or PDF files")
+    p.add_argument("--modes", default="only,auto,never",
+                   help=f"comma-separated subset of {','.join(MODES)} (default all three)")
+    p.add_argument("--pages", type=int, default=6,
+                   help="pages sampled per PDF (first, last, random others; default 6)")
+    p.add_argument("--never-pages", type=int, default=1,
+                   help="of those, pages per PDF OCR'd with --text-layer never (default 1)")
+    p.add_argument("--max-files", type=int, default=None, help="only the first N PDFs")
+    p.add_argument("--model", type=Path, default=None, help="model directory (default shipped)")
+    p.add_argument("--quantize", default="auto", help="auto, int8 or none (default auto)")
+    p.add_argument("--json", type=Path, default=None, metavar="OUT.json",
+                   help="also write the figures, every crash and examples of each failure kind")
+    p.set_defaults(func=_robustness)
+
+
+def _robustness(args: argparse.Namespace) -> int:
+    from .robustness import MODES, SweepConfig, crashed, report, sweep
+
+    try:
+        cfg = SweepConfig(dirs=args.dirs, modes=_split(args.modes, MODES, "modes"),
+                          pages_per_file=args.pages, never_pages=args.never_pages,
+                          max_files=args.max_files, model_dir=args.model, quantize=args.quantize)
+    except ValueError as e:
+        print(f"docencoder bench robustness: {e}", file=sys.stderr)
+        return 2
+    result = sweep(cfg, log=lambda line: print(line, file=sys.stderr))
+    print(report(result))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    return 1 if crashed(result) else 0

@@ -364,11 +364,11 @@ class OCR:
         t0 = time.perf_counter()
         verdict = NOT_CHECKED if document.is_pdf else ABSENT
         if document.is_pdf and mode != "never":
-            from docencoder.data.textlayer import text_layer_quality
+            from docencoder.data.textlayer import OCR_MAX_UNMAPPED_FRACTION, text_layer_quality
 
             try:
                 text = document.text(page)  # type: ignore[attr-defined]
-                ok, reason = text_layer_quality(text)
+                ok, reason = text_layer_quality(text, max_unmapped=OCR_MAX_UNMAPPED_FRACTION)
             except Exception as e:  # noqa: BLE001 - any failure of the text layer is per page
                 if mode == "only":
                     return _Pending(page, 0, time.perf_counter() - t0, verdict,

@@ -64,19 +64,26 @@ def clean_text(text: str) -> str:
     Why: U+FFFD (a glyph the text layer could not map, or bytes the tokenizer's byte fallback
     could not decode) and control characters carry nothing a reader of the text can use, and a
     lone surrogate cannot even be encoded as UTF-8. Newlines stay, tabs become spaces, ``\\r\\n``
-    and ``\\r`` become ``\\n``; noncharacters (U+FFFE, U+FFFF, ...) go too.
+    and ``\\r`` become ``\\n``; noncharacters (U+FFFE, U+FFFF, ...) go too; a dropped character
+    between two spaces leaves one space.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    out = []
+    out: list[str] = []
+    dropped = False  # since the last character kept
     for ch in text:
         if ch == "\n":
             out.append(ch)
+            dropped = False
             continue
         cat = unicodedata.category(ch)
         if cat in ("Cc", "Cs") or ch == "\ufffd" or (ord(ch) & 0xFFFE) == 0xFFFE \
                 or "\ufdd0" <= ch <= "\ufdef":
+            dropped = True
             continue
+        if ch == " " and dropped and out and out[-1] == " ":
+            continue  # "a \ufffd b" -> "a b", not "a  b"
         out.append(ch)
+        dropped = False
     return "".join(out)
 
 
