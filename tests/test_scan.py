@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import random
+import re
 
 import numpy as np
 import pytest
@@ -158,3 +159,14 @@ def test_pdf_jpeg_refuses_a_pdf_without_one_jpeg(tmp_path):
     pdf.close()
     with pytest.raises(ValueError, match="one JPEG"):
         pdf_jpeg(out)
+
+
+def test_saved_pdfs_are_byte_reproducible(tmp_path):
+    jpeg, _ = scan_page(_page(120, 80), random.Random(3), SCAN, dpi=150)
+    a = image_pdf(jpeg, tmp_path / "a.pdf", 150).read_bytes()
+    b = image_pdf(jpeg, tmp_path / "b.pdf", 150).read_bytes()
+    assert a == b and b"D:20250301000000" in a
+    other, _ = scan_page(_page(120, 80), random.Random(4), SCAN, dpi=150)
+    c = image_pdf(other, tmp_path / "c.pdf", 150).read_bytes()
+    id_of = re.compile(rb"/ID\[<([0-9A-F]{32})>").search
+    assert id_of(a).group(1) != id_of(c).group(1)  # the ID still tells files apart

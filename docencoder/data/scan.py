@@ -24,9 +24,11 @@ Every value drawn is returned as a :class:`ScanDraw`, so a manifest can record w
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import random
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Optional, Union
@@ -41,6 +43,10 @@ POINTS_PER_INCH = 72.0
 PAPER = 255
 #: colours of printed margin bars (saturated, as journal branding stripes are)
 BAR_COLOURS = ((196, 32, 38), (0, 94, 162), (0, 128, 96), (232, 146, 20), (92, 44, 138))
+#: the creation date written into saved PDFs (pdfium writes the clock's; fixed, same length)
+PDF_DATE = b"D:20250301000000+00'00'"
+_PDF_DATE_RE = re.compile(rb"D:\d{14}[+\-Z]\d{2}'\d{2}'")
+_PDF_ID_RE = re.compile(rb"/ID\s*\[\s*<([0-9A-Fa-f]{32})>\s*<([0-9A-Fa-f]{32})>\s*\]")
 #: stripes lie within this share of the page width from an edge (0.055 of a letter page is
 #: 0.47 in, inside the narrowest publisher margins of ~0.6 in), at least this far from it
 BAR_ZONE, BAR_MARGIN_GAP = 0.055, 0.008
@@ -257,10 +263,29 @@ def image_pdf(jpeg: bytes, out: PathLike, dpi: float) -> Path:
         obj.set_matrix(pdfium.PdfMatrix().scale(w_pt, h_pt))
         page.insert_obj(obj)
         page.gen_content()
-        pdf.save(str(out))
         page.close()
+        save_pdf(pdf, out)
     finally:
         pdf.close()
+    return out
+
+
+def stable_pdf_bytes(data: bytes) -> bytes:
+    """pdfium's output with its clock-dependent parts fixed: the creation date becomes
+    :data:`PDF_DATE` and the file ID a hash of the rest, so rebuilding a file gives the same bytes.
+    Both keep their length, so the cross-reference offsets stay valid."""
+    data = _PDF_DATE_RE.sub(PDF_DATE, data)
+    digest = hashlib.md5(_PDF_ID_RE.sub(b"", data)).hexdigest().upper().encode()
+    return _PDF_ID_RE.sub(b"/ID[<" + digest + b"><" + digest + b">]", data)
+
+
+def save_pdf(pdf, out: PathLike) -> Path:
+    """Save an open ``pypdfium2.PdfDocument`` to ``out`` byte-reproducibly (see
+    :func:`stable_pdf_bytes`)."""
+    buf = io.BytesIO()
+    pdf.save(buf)
+    out = Path(out)
+    out.write_bytes(stable_pdf_bytes(buf.getvalue()))
     return out
 
 

@@ -253,11 +253,13 @@ def extract_page(pdf, index: int, out: Path) -> None:
     """Save page ``index`` of an open PDF as a one-page PDF (fonts and resources included)."""
     import pypdfium2 as pdfium
 
+    from docencoder.data.scan import save_pdf
+
     single = pdfium.PdfDocument.new()
     try:
         single.import_pages(pdf, [index])
         out.parent.mkdir(parents=True, exist_ok=True)
-        single.save(str(out))
+        save_pdf(single, out)  # fixed date and ID: a rebuild gives the same bytes
     finally:
         single.close()
 
