@@ -16,7 +16,11 @@ similar first, similarity >= 0.5), and each pair or leftover is put in one class
 * ``lost``: missing words with no partner (lines or blocks not read at all);
 * ``extra``: predicted words with no partner (hallucinated or repeated text).
 
-Also per page: ``order`` pages, whose bag of words is right (F1 >= 0.9) but whose edit distance is
+Also: the share of ground-truth words read exactly (bag of words), by how often the training
+corpus has the word (``rare`` <= 2, ``mid`` 3-1000, ``common`` > 1000; alphabetic words of 4+
+letters), per layout: whether the model reads what it sees or what it expects.
+
+And per page: ``order`` pages, whose bag of words is right (F1 >= 0.9) but whose edit distance is
 high (NED >= 0.3): the text is all there, in the wrong order (columns read across).
 """
 
@@ -96,6 +100,26 @@ def page_errors(pred: str, gt: str, counts: Counter) -> list[tuple[str, str, str
     return pairs
 
 
+#: corpus-frequency bands of :func:`word_accuracy`
+BANDS = (("rare", 0, RARE), ("mid", RARE + 1, 1000), ("common", 1001, 10 ** 12))
+
+
+def word_accuracy(pairs, counts: Counter) -> dict[str, tuple[int, int]]:
+    """{band: (words read exactly, words)} over [(prediction, ground truth)] pages."""
+    out = {name: [0, 0] for name, _, _ in BANDS}
+    for pred, gt in pairs:
+        ref, hyp = Counter(normalize(gt).split()), Counter(normalize(pred).split())
+        for word, n in ref.items():
+            k = _key(word)
+            if len(k) < 4 or not k.isalpha():
+                continue
+            for name, lo, hi in BANDS:
+                if lo <= counts[k] <= hi:
+                    out[name][0] += min(n, hyp[word])
+                    out[name][1] += n
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("bench", type=Path, help="the bench's --out folder (bench_ocr.json)")
@@ -126,7 +150,14 @@ def main() -> int:
                     examples[cls].append((pid, g, p))
             if page["bow_f1"] >= 0.9 and page["ned"] >= 0.3:
                 order_pages.append(pid)
-        report[name] = {"words": n_words, "classes": dict(tally), "order_pages": order_pages,
+        accuracy = {}
+        for layout in sorted({rows[p["key"]].layout for p in run["pages"]}):
+            acc = word_accuracy([(run["texts"].get(p["key"], ""), gt[p["key"]])
+                                 for p in run["pages"] if rows[p["key"]].layout == layout], counts)
+            accuracy[layout] = acc
+            print(f"{name} {layout}: words read exactly: " + ", ".join(
+                f"{band} {hit / max(n, 1):.3f} ({n})" for band, (hit, n) in acc.items()))
+        report[name] = {"words": n_words, "accuracy": accuracy, "classes": dict(tally), "order_pages": order_pages,
                         "examples": {k: v[:args.examples * 4] for k, v in examples.items()}}
         print(f"\n## {name}: {n_words} ground-truth words; order pages: {len(order_pages)}")
         for cls, n in tally.most_common():
