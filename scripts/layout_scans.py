@@ -159,6 +159,9 @@ class Word:
     cx: float  # centre, pixels of the clean 150-DPI render (origin top-left)
     cy: float
     h: float  # height, pixels
+    x0: float  # left and right ends, pixels
+    x1: float
+    row: int  # the text-layer line it belongs to
 
 
 def page_words(pdf: Path, index: int, size: tuple[int, int]) -> tuple[list[Word], str]:
@@ -169,7 +172,7 @@ def page_words(pdf: Path, index: int, size: tuple[int, int]) -> tuple[list[Word]
     finally:
         doc.close()
     words: list[Word] = []
-    for line in layer.lines:
+    for row, line in enumerate(layer.lines):
         glyphs: list = []  # the characters of the word being read
         for c in line.chars + [None]:
             if c is not None and c.text.strip():
@@ -179,7 +182,8 @@ def page_words(pdf: Path, index: int, size: tuple[int, int]) -> tuple[list[Word]
                 boxes = [g.ink if g.ink is not None else g.box for g in glyphs]
                 x0, y0, x1, y1 = layer.to_pixels((min(b[0] for b in boxes), min(b[1] for b in boxes),
                                                   max(b[2] for b in boxes), max(b[3] for b in boxes)), size)
-                words.append(Word("".join(g.text for g in glyphs), (x0 + x1) / 2, (y0 + y1) / 2, y1 - y0))
+                words.append(Word("".join(g.text for g in glyphs), (x0 + x1) / 2, (y0 + y1) / 2,
+                                  y1 - y0, x0, x1, row))
             glyphs = []
     return words, layer.text
 
@@ -205,9 +209,15 @@ class Reading:
     skew: float
     seconds: float
     merged: int  # lines holding words of two text rows
+    across: int  # lines (not table rows) holding words of two text-layer lines of one row
 
     def text(self, words: list[Word]) -> str:
         return "\n".join(" ".join(words[i].text for i in l) for l in self.lines if l)
+
+    @property
+    def junk(self) -> int:
+        """Lines that hold no word: rule remnants, figure pieces, noise (read as garbage)."""
+        return sum(1 for l in self.lines if not l)
 
     def covered(self) -> set[int]:
         return {i for l in self.lines for i in l}
@@ -218,7 +228,7 @@ def read_layout(layout: PageLayout, words: list[Word], net_angle: float, seconds
     """Put each word into the first layout line whose box (grown by ``slack`` px) holds its centre."""
     pts = _turn(words, net_angle, layout.image.size)
     taken = np.zeros(len(words), dtype=bool)
-    lines, merged = [], 0
+    lines, merged, across = [], 0, 0
     med_h = float(np.median([w.h for w in words])) if words else 1.0
     for line in layout.lines:
         x0, y0, x1, y1 = line.box
@@ -229,8 +239,10 @@ def read_layout(layout: PageLayout, words: list[Word], net_angle: float, seconds
         ids = ids[np.argsort(pts[ids, 0], kind="stable")]
         if ids.size and np.ptp(pts[ids, 1]) > 0.8 * med_h:
             merged += 1
+        elif not line.cells and len({words[i].row for i in ids}) > 1:
+            across += 1  # two columns (or a table's cells) read as one line
         lines.append(ids.tolist())
-    return Reading(lines, len(layout.lines), layout.skew_deg, seconds, merged)
+    return Reading(lines, len(layout.lines), layout.skew_deg, seconds, merged, across)
 
 
 def _lis_len(seq: list[int]) -> int:
@@ -328,14 +340,30 @@ def _border(a: np.ndarray, rng: random.Random, angle: float) -> np.ndarray:
     return a * m + level * (1 - m)
 
 
-def degrade_page(img: Image.Image, cond: Condition, rng: random.Random) -> tuple[bytes, float]:
+def margin_bar(words: list[Word], width: int, rng: random.Random) -> scan.Bar:
+    """A solid coloured stripe in the page's left or right margin (found from the text layer's
+    word extents), never over text: scan.py's stripes sit at fixed shares of the page width and
+    cover text on narrow-margin pages (revtex), which would destroy the ground truth."""
+    left = min(w.x0 for w in words) / width  # margins, shares of the page width
+    right = 1 - max(w.x1 for w in words) / width
+    side_left = left >= right if rng.random() < 0.5 else left > 0.04
+    margin = left if side_left else right
+    bar_w = min(rng.uniform(0.012, 0.035), max(0.004, margin - 0.012))
+    gap = rng.uniform(0.004, max(0.005, margin - bar_w - 0.004))  # from the text
+    x = (left - gap - bar_w) if side_left else (1 - right + gap)
+    return scan.Bar("bar", max(0.0, x), bar_w, rng.uniform(0.0, 0.1), rng.uniform(0.85, 1.0),
+                    rng.choice(scan.BAR_COLOURS))
+
+
+def degrade_page(img: Image.Image, cond: Condition, rng: random.Random,
+                 words: list[Word]) -> tuple[bytes, float]:
     """The scan-like page as a JPEG file's bytes, and the rotation it was given (degrees)."""
     d = scan.draw(cond.params, rng)
     sign = 1 if d.angle_deg >= 0 else -1
     angle = sign * (cond.min_angle + abs(d.angle_deg) * (cond.params.max_rotation_deg - cond.min_angle)
                     / max(cond.params.max_rotation_deg, 1e-9))
-    bar = None
-    while cond.extra in ("bar", "sidebar") and (bar is None or bar.kind != cond.extra):
+    bar = margin_bar(words, img.width, rng) if cond.extra == "bar" else None
+    while cond.extra == "sidebar" and (bar is None or bar.kind != "sidebar"):
         bar = scan.draw(replace(cond.params, bar_probability=1.0), rng).bar
     d = replace(d, angle_deg=angle, bar=bar)
     a = np.asarray(img.convert("L"), dtype=np.float32)
@@ -370,9 +398,24 @@ def through_cli_pdf(jpeg: bytes, work: Path) -> Image.Image:
 # The run
 # ------------------------------------------------------------------------------------------------
 
+#: the layout under test (``--layout FILE`` swaps in another version of layout.py, e.g. the old one)
+FIND_LINES: Callable[[Image.Image], PageLayout] = find_lines
+
+
+def _load_layout(path: Path) -> Callable[[Image.Image], PageLayout]:
+    """``find_lines`` of a standalone copy of layout.py (``git show REV:docencoder/ocr/layout.py``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("layout_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module.find_lines
+
+
 def _timed_layout(img: Image.Image) -> tuple[PageLayout, float]:
     t = time.perf_counter()
-    layout = find_lines(img)
+    layout = FIND_LINES(img)
     return layout, time.perf_counter() - t
 
 
@@ -387,11 +430,18 @@ class Row:
     matched: int
     order_errors: int
     merged: int
+    junk: int  # lines holding no word (the clean page's in clean_junk)
+    clean_junk: int
     words: int
     lost: int
     f1: float  # oracle text vs text layer
     ned: float  # oracle text vs the clean page's oracle text
+    gt_ned: float  # oracle text vs the text layer (its order: not 0 for a right layout)
+    across: int
     clean_f1: float
+    clean_gt_ned: float
+    clean_across: int
+    clean_lost: int
     seconds: float
 
 
@@ -409,24 +459,28 @@ def run(pages: list[tuple[Path, int]], conds: list[str], work: Path, seed: int,
         layout, secs = _timed_layout(img)
         clean_secs.append(secs)
         clean = read_layout(layout, words, -layout.skew_deg, secs)
-        clean_f1 = score_page(clean.text(words), gt).bow_f1
+        clean_score = score_page(clean.text(words), gt)
+        clean_f1 = clean_score.bow_f1
         for cond in conds:
             rng = random.Random(f"{seed}:{name}:{cond}")
-            jpeg, angle = degrade_page(img, CONDITIONS[cond], rng)
+            jpeg, angle = degrade_page(img, CONDITIONS[cond], rng, words)
             bad = through_cli_pdf(jpeg, work)
             layout, secs = _timed_layout(bad)
             deg = read_layout(layout, words, angle - layout.skew_deg, secs)
             matched, order = compare(clean, deg)
             text = deg.text(words)
             row = Row(name, cond, angle, layout.skew_deg, len(clean.lines), deg.n_lines, matched,
-                      order, deg.merged, len(words), len(words) - len(deg.covered()),
+                      order, deg.merged, deg.junk, clean.junk, len(words), len(words) - len(deg.covered()),
                       score_page(text, gt).bow_f1,
-                      score_page(text, clean.text(words)).ned, clean_f1, secs)
+                      score_page(text, clean.text(words)).ned, score_page(text, gt).ned,
+                      deg.across, clean_f1, clean_score.ned, clean.across,
+                      len(words) - len(clean.covered()), secs)
             rows.append(row)
             print(f"{name[:44]:44s} {cond:8s} {angle:+5.2f} {row.skew:+5.2f} "
                   f"lines {row.matched:3d}/{row.clean_lines:3d} ({row.lines:3d}) order {order:3d} "
-                  f"merged {deg.merged:2d} lost {row.lost:4d}/{row.words:4d} F1 {row.f1:.3f} "
-                  f"(clean {clean_f1:.3f}) NED {row.ned:.3f} {secs:.2f}s", flush=True)
+                  f"merged {deg.merged:2d} junk {deg.junk:3d}/{clean.junk:3d} lost {row.lost:4d}/{row.words:4d} F1 {row.f1:.3f} "
+                  f"(clean {clean_f1:.3f}) NED {row.ned:.3f} gtNED {row.gt_ned:.3f} "
+                  f"(clean {row.clean_gt_ned:.3f}) across {deg.across}/{clean.across} {secs:.2f}s", flush=True)
             if dump is not None and (row.f1 < clean_f1 - 0.05 or row.ned > 0.1):
                 dump.mkdir(parents=True, exist_ok=True)
                 bad.save(dump / f"{name}--{cond}.png")
@@ -435,15 +489,21 @@ def run(pages: list[tuple[Path, int]], conds: list[str], work: Path, seed: int,
 
 
 def summarize(rows: list[Row]) -> None:
-    print(f"{'cond':8s} {'pages':>5s} {'matched':>8s} {'order':>6s} {'merged':>6s} {'lost%':>6s} "
-          f"{'F1':>6s} {'cleanF1':>7s} {'NED':>6s} {'worstF1':>7s} {'s/page':>6s}")
+    print(f"{'cond':8s} {'pages':>5s} {'matched':>8s} {'order':>6s} {'merged':>6s} {'junk':>5s} "
+          f"{'clean':>5s} {'lost%':>6s} "
+          f"{'clean%':>6s} {'F1':>6s} {'cleanF1':>7s} {'NED':>6s} {'gtNED':>6s} {'clean':>6s} "
+          f"{'across':>6s} {'clean':>5s} {'worstF1':>7s} {'s/page':>6s}")
     for cond in dict.fromkeys(r.cond for r in rows):
         rs = [r for r in rows if r.cond == cond]
         print(f"{cond:8s} {len(rs):5d} {sum(r.matched for r in rs) / sum(r.clean_lines for r in rs):8.3f} "
               f"{sum(r.order_errors for r in rs):6d} {sum(r.merged for r in rs):6d} "
+              f"{sum(r.junk for r in rs):5d} {sum(r.clean_junk for r in rs):5d} "
               f"{100 * sum(r.lost for r in rs) / sum(r.words for r in rs):6.2f} "
+              f"{100 * sum(r.clean_lost for r in rs) / sum(r.words for r in rs):6.2f} "
               f"{np.mean([r.f1 for r in rs]):6.3f} {np.mean([r.clean_f1 for r in rs]):7.3f} "
-              f"{np.mean([r.ned for r in rs]):6.3f} {min(r.f1 for r in rs):7.3f} "
+              f"{np.mean([r.ned for r in rs]):6.3f} {np.mean([r.gt_ned for r in rs]):6.3f} "
+              f"{np.mean([r.clean_gt_ned for r in rs]):6.3f} {sum(r.across for r in rs):6d} "
+              f"{sum(r.clean_across for r in rs):5d} {min(r.f1 for r in rs):7.3f} "
               f"{np.mean([r.seconds for r in rs]):6.3f}")
 
 
@@ -459,7 +519,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--dump", type=Path, default=None, help="save degraded pages that failed here")
     ap.add_argument("--json", type=Path, default=None, help="write every row as JSON lines")
+    ap.add_argument("--cfg", action="append", default=[],
+                    help="a LayoutConfig field, NAME=VALUE (repeatable): for ablations")
+    ap.add_argument("--layout", type=Path, default=None,
+                    help="a copy of layout.py to measure instead of the package's")
     args = ap.parse_args(argv)
+    global FIND_LINES
+    if args.layout:
+        FIND_LINES = _load_layout(args.layout)
+    if args.cfg:
+        fields = {k: float(v) for k, v in (kv.split("=", 1) for kv in args.cfg)}
+        module = sys.modules[FIND_LINES.__module__]
+        cfg = module.LayoutConfig(**{k: type(getattr(module.LayoutConfig(), k))(v)
+                                     for k, v in fields.items()})
+        plain = FIND_LINES
+        FIND_LINES = lambda img: plain(img, cfg)  # noqa: E731
     pages: list[tuple[Path, int]] = []
     if not args.no_typeset:
         pages += typeset_pages(args.work / "tex", args.seed)

@@ -186,7 +186,8 @@ def test_a_short_frame_and_rules_beside_lines_stay_out_of_the_crops():
         assert not a.all(0).any()  # no frame side
     unpainted = find_lines(img, LayoutConfig(rule_h_em=0.0, frame_v_em=1e9))
     assert max(l.box[2] - l.box[0] for l in unpainted.lines) > 700  # the old way: a frame-wide line
-    assert len(find_lines(img, LayoutConfig(frame_v_em=1e9)).lines) < 4  # sides kept: joined
+    # sides kept (and no splitting of touching lines at profile valleys): joined
+    assert len(find_lines(img, LayoutConfig(frame_v_em=1e9, split_line_em=1e9)).lines) < 4
 
 
 def test_prefix_sums_and_long_runs_match_their_plain_definitions():
