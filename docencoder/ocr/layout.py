@@ -7,21 +7,27 @@ fast (two cumulative-sum tables make each profile O(height + width)) and needs n
 
 Steps (see :func:`find_lines`):
 
-1. *Binarise*: divide out a coarse background estimate (uneven scan lighting), then Otsu's
+1. *Binarise*: divide out the paper level, a grey-level closing of the page at a coarse scale
+   (uneven light, shaded boxes, tinted sidebars, coloured bars and a scanner's border all become
+   paper; paper too dark for black text holds no ink), smooth noisy scans, then Otsu's
    threshold; isolated specks (ink pixels with almost no ink neighbours) are dropped.
 2. *Scale*: the text size ("em") is estimated from vertical ink runs, so every threshold below is
    relative to the text and the same code works at any dpi.
-3. *Deskew*: the angle that makes the row profile sharpest (most energy in few rows) within
-   +-``max_skew_deg``; the page is rotated back when it is above ``min_skew_deg``.
-4. *Rules*: long vertical ink runs (table rules, the sides of boxed listings) leave the mask, so
-   framed text can be cut into lines; horizontal rules stay for the cut, but line boxes are
-   trimmed to their other ink and the crops have every rule painted out.
+3. *Deskew*: the angle at which the bottoms of the ink runs (the baselines) pile up on the fewest
+   rows, within +-``max_skew_deg``; the page is rotated back when it is above ``min_skew_deg``.
+4. *Rules*: long vertical ink runs (table rules, the sides of boxed listings; a scanned one may be
+   broken and a pixel off vertical) leave the mask, so framed text can be cut into lines;
+   horizontal rules stay for the cut, but line boxes are trimmed to their other ink and the crops
+   have every rule painted out.
 5. *XY-cut*, recursively on each region: peel a running header/footer (one line set off by a wide
-   gap), else split at a column gutter (left region read before right), else split at the widest
-   row gaps; a region that is a single row band is a line. Column gutters win over row gaps because
-   two columns on a shared baseline grid have blank rows across both columns between every line.
+   gap), else split at a column gutter (left region read before right; a narrow gutter counts in
+   a tall region with text flush against both sides), else split at the widest row gaps; a region
+   that is a single row band is a line, unless its row profile shows lines that touch. Column
+   gutters win over row gaps because two columns on a shared baseline grid have blank rows
+   across both columns between every line.
    The two sides of a gutter whose lines share rows, one side narrow, are a *table* (or code with
-   aligned comments): read row by row, each row one line of cells.
+   aligned comments): read row by row, each row one line of cells. "Lines" that cannot be text
+   (rule remnants, blobs of ink, the rest of a border at the image's edge) are dropped.
 6. *Blocks*: lines of one flow are grouped into paragraphs by gap size and first-line indent.
 """
 
@@ -49,7 +55,7 @@ class LayoutConfig:
     #: cells of the background estimate across the page's shorter side (4 px at 150 dpi: finer
     #: than a shaded box's edge needs, coarser than a stroke)
     background_cells: int = 320
-    #: cells of the background closing (see :func:`background`): wider than any glyph stroke and
+    #: cells of the background closing (see :func:`paper_cells`): wider than any glyph stroke and
     #: than the white between lines, so the paper is seen everywhere in text
     background_window: int = 7
     #: paper darker than this share of the page's paper level is a bar, border or dark figure
@@ -70,6 +76,7 @@ class LayoutConfig:
     min_skew_deg: float = 0.1  # rotate back only above this angle
     skew_samples: int = 40_000  # run bottoms sampled for the skew search
     skew_column_step: int = 2  # ... on every this many columns
+    skew_long_run_em: float = 3.0  # ... none on a horizontal run this long (an edge, a rule)
     skew_strips: int = 2  # vertical strips scored separately (see estimate_skew)
     column_gap_em: float = 1.2  # narrowest column gutter in a multi-line region ...
     narrow_gutter_em: float = 0.65  # ... and in a region at least ``tall_region_em`` tall (word
@@ -92,6 +99,7 @@ class LayoutConfig:
     max_line_em: float = 4.0  # a taller unsplittable region is a figure, not a text line
     max_line_fill: float = 0.6  # a line box fuller of ink is a blob (text: 0.1-0.4)
     edge_blob_em: float = 2.0  # a narrower "line" touching the image's edge is a border's rest
+    min_line_width_em: float = 0.25  # a narrower "line" is a sliver of a frame or bar
     #: a single row band taller than this may be text lines that touch (see ``_Cutter._valleys``)
     split_line_em: float = 1.5
     valley_ratio: float = 0.25  # a cut's ink at most this share of the peaks on either side
@@ -259,9 +267,8 @@ def paper_cells(gray: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> Image.
     Cells are ``1 / background_cells`` of the page's shorter side (4 px at 150 dpi: the estimate
     scales with the page, not the dpi). A max filter of ``background_window`` cells takes the paper
     between glyphs (no stroke is that wide, and every window reaches the white between lines), and
-    a min filter of the same size gives dark regions larger than the window their extent back.
-    The min filter is one cell wider, so that the rim of a dark region is measured against it.
-    Unlike a plain max filter (the paper of a wide neighbourhood, which this replaced), the closing
+    a min filter one cell wider gives dark regions larger than the window their extent back and
+    a cell more, so that the rim of a dark region is measured against it. Unlike a plain max filter (the paper of a wide neighbourhood, which this replaced), the closing
     follows the sharp edges of a shaded box, a tinted sidebar, a coloured bar or a scanner's
     border: text on a shaded box is measured against the box's own level (harness, shaded boxes
     on 49 pages: 21 % of words lost before), and a bar or border comes out as paper.
@@ -270,9 +277,8 @@ def paper_cells(gray: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> Image.
     cell = max(1, round(min(w, h) / cfg.background_cells))
     small = np.asarray(gray.resize((max(1, w // cell), max(1, h // cell)), Image.Resampling.BOX))
     k = cfg.background_window
-    # the min filter reaches one cell further than the max filter: at the sharp edge of a dark
-    # region the cell means lag, and the pixels of that cell must be measured against the dark
-    # level (else the edge's rim is a long ink line, which misled the deskew)
+    # at the sharp edge of a dark region the cell means lag: measured against the paper, the
+    # pixels of the edge's cell made its rim a long ink line, which misled the deskew
     return Image.fromarray(_window_extreme(_window_extreme(small, k, np.maximum), k + 2, np.minimum))
 
 
@@ -344,8 +350,8 @@ def binarize(gray: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> np.ndarra
     # slanted edge of a rotated one), out too.
     dark = level < cfg.dark_background * float(np.percentile(level, 90))
     if dark.any():
-        grown = Image.fromarray(dark.astype(np.uint8) * 255).filter(ImageFilter.MaxFilter(5))
-        ink &= np.asarray(grown.resize(gray.size, Image.Resampling.NEAREST)) == 0
+        grown = _window_extreme(dark.astype(np.uint8) * 255, 5, np.maximum)  # (H / cell, W / cell)
+        ink &= np.asarray(Image.fromarray(grown).resize(gray.size, Image.Resampling.NEAREST)) == 0
     # 3x3 neighbour count via shifted sums on a padded copy: isolated specks have few neighbours.
     p = np.pad(ink, 1).astype(np.uint8)
     rows3 = p[:, :w] + p[:, 1:w + 1] + p[:, 2:]  # (H+2, W) horizontal 3-sums
@@ -525,7 +531,8 @@ def _trim_lines(blocks: list[Block], ink: np.ndarray) -> list[Block]:
 
 def _drop_non_text(blocks: list[Block], ink: np.ndarray, em: float, cfg: LayoutConfig) -> list[Block]:
     """Lines that cannot be text leave: thinner than ``min_band_em`` (a rule or its broken
-    remnant, a row of dots) or, an em wide or more, fuller than ``max_line_fill`` of ink (the
+    remnant, a row of dots), narrower than ``min_line_width_em`` and four times as tall (a piece
+    of a faint frame side too broken to be found as a rule; of characters only "l" and "|"), an em wide or more, fuller than ``max_line_fill`` of ink (the
     corner of a coloured bar, a blob of a scanner's border) or, narrower than ``edge_blob_em``,
     touching the image's edge (the rest of a border where it meets the corner that deskewing
     filled with paper; text keeps a margin). Read by the model, such crops came back as garbage.
@@ -539,7 +546,9 @@ def _drop_non_text(blocks: list[Block], ink: np.ndarray, em: float, cfg: LayoutC
             fill = float(ink[y0:y1, x0:x1].mean()) if x1 > x0 and y1 > y0 else 0.0
             blob = fill > cfg.max_line_fill and x1 - x0 >= em  # a lone "1" is full too
             edge = (x0 <= 1 or y0 <= 1 or x1 >= w - 1 or y1 >= h - 1) and x1 - x0 < cfg.edge_blob_em * em
-            if y1 - y0 >= cfg.min_band_em * em and not blob and not edge:
+            # a piece of a frame's side: narrow, and tall for its width (a lone "1" is not)
+            sliver = x1 - x0 < cfg.min_line_width_em * em and y1 - y0 > 4 * (x1 - x0)
+            if y1 - y0 >= cfg.min_band_em * em and not blob and not edge and not sliver:
                 lines.append(line)
         if lines:
             out.append(Block(lines, block.sealed))
@@ -556,7 +565,8 @@ def _trim_box(box: tuple[int, int, int, int], ink: np.ndarray) -> Optional[tuple
     return x0 + int(cols[0]), y0 + int(rows[0]), x0 + int(cols[-1]) + 1, y0 + int(rows[-1]) + 1
 
 
-def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig()) -> float:
+def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig(),
+                  em: Optional[float] = None) -> float:
     """Angle in degrees (counter-clockwise text rotation) that best aligns the text's baselines.
 
     The points are the lowest pixel of every vertical ink run: glyph strokes end on the
@@ -569,11 +579,18 @@ def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig()) -> float:
     then a fine one, then to a fraction of the fine step by a parabola through the best three.
     Rows run past the page by the largest shear, so no count piles up at an edge. Every
     ``skew_column_step``-th column and at most ``skew_samples`` points are enough (the coarse
-    grid uses a quarter of them): 0.005 degrees median error on the harness's scans.
+    grid uses a quarter of them): 0.005 degrees median error on the harness's scans. Given the
+    text size ``em``, points on horizontal runs over ``skew_long_run_em`` are left out.
     """
-    cols = np.ascontiguousarray(ink[:, ::cfg.skew_column_step])  # (H, W / step)
+    step = cfg.skew_column_step
+    cols = np.ascontiguousarray(ink[:, ::step])  # (H, W / step)
     ends = cols.copy()
     ends[:-1] &= ~cols[1:]  # the bottom pixel of each vertical run
+    if em is not None:
+        # an edge or rule with long horizontal runs lies within a degree of the image's axes,
+        # not necessarily the text's: a scanner's border is bounded by the glass, not the sheet
+        # (one along the top outweighed 20 sparse text lines); the text has no such runs
+        ends &= ~_long_runs(cols, max(2, round(cfg.skew_long_run_em * em / step)))
     ys, xs = np.nonzero(ends)
     if ys.size < 100:
         return 0.0
@@ -608,15 +625,15 @@ def estimate_skew(ink: np.ndarray, cfg: LayoutConfig = LayoutConfig()) -> float:
 
     coarse = np.arange(-cfg.max_skew_deg, cfg.max_skew_deg + 1e-9, cfg.coarse_skew_step)
     best = float(coarse[int(np.argmax([coarse_score(a) for a in coarse]))])
-    step = cfg.fine_skew_step
-    fine = np.arange(best - cfg.coarse_skew_step, best + cfg.coarse_skew_step + 1e-9, step)
+    fine = np.arange(best - cfg.coarse_skew_step, best + cfg.coarse_skew_step + 1e-9,
+                     cfg.fine_skew_step)
     scores = np.array([score(a) for a in fine])
     i = int(np.argmax(scores))
     if 0 < i < len(fine) - 1:  # the vertex of the parabola through the best and its neighbours
         lo, mid, hi = scores[i - 1:i + 2]
         curve = lo - 2 * mid + hi
         if curve < 0:
-            return float(fine[i] + 0.5 * step * (lo - hi) / curve)
+            return float(fine[i] + 0.5 * cfg.fine_skew_step * (lo - hi) / curve)
     return float(fine[i])
 
 
@@ -902,7 +919,7 @@ def find_lines(page: Image.Image, cfg: LayoutConfig = LayoutConfig()) -> PageLay
     ink = binarize(gray, cfg)
     em = estimate_em(ink, cfg)
     ink = remove_isolated(ink, em, cfg)
-    skew = estimate_skew(ink, cfg)
+    skew = estimate_skew(ink, cfg, em)
     if abs(skew) >= cfg.min_skew_deg:
         # estimate_skew's angle is the text's shear; PIL's rotate(+a) turns counter-clockwise
         # fill the corners with the paper's own level, so they do not read as a lighting edge
