@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 import torch
@@ -23,6 +24,20 @@ def tiny_line_model(tokenizer):
     torch.manual_seed(0)
     cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
     return DocEncoder(cfg)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    """A tiny random line model saved like a real checkpoint (weights, config, tokenizer)."""
+    from docencoder.data.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
+    from docencoder.model import DocEncoder, get_config, save_pretrained
+
+    tok = load_tokenizer()
+    torch.manual_seed(0)
+    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config())
+    d = save_pretrained(DocEncoder(cfg), tmp_path_factory.mktemp("models") / "tiny-line")
+    shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
+    return d
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -35,22 +34,6 @@ def _check_schema(rec: dict) -> None:
     for key, typ in SCHEMA.items():
         assert isinstance(rec[key], typ), (key, rec[key])
     assert rec["source"] in ("ocr", "text-layer") and rec["page"] >= 1 and rec["seconds"] >= 0
-
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    """A tiny random line model saved like a real checkpoint (weights, config, tokenizer)."""
-    import torch
-
-    from docencoder.data.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
-    from docencoder.model import DocEncoder, get_config, save_pretrained
-
-    tok = load_tokenizer()
-    torch.manual_seed(0)
-    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config())
-    d = save_pretrained(DocEncoder(cfg), tmp_path_factory.mktemp("models") / "tiny-line")
-    shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
-    return d
 
 
 @pytest.fixture(scope="module")

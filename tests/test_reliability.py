@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Optional
 
 import pytest
 from PIL import Image
@@ -165,26 +164,6 @@ def test_model_output_is_cleaned(math_pdf, tmp_path, monkeypatch, model_dir):
                  "--text-layer", "never", "--quiet"]) == 0
     (rec,) = _records(out / "math.jsonl")
     assert rec["text"] == "read [0mme" and rec["text_layer"] == "not-checked"
-
-
-# ------------------------------------------------------------------------------------------------
-# shared fixtures
-# ------------------------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    """A tiny random line model saved like a real checkpoint (weights, config, tokenizer)."""
-    import torch
-
-    from docencoder.data.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
-    from docencoder.model import DocEncoder, get_config, save_pretrained
-
-    tok = load_tokenizer()
-    torch.manual_seed(0)
-    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config())
-    d = save_pretrained(DocEncoder(cfg), tmp_path_factory.mktemp("models") / "tiny-line")
-    shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
-    return d
 
 
 # ------------------------------------------------------------------------------------------------

@@ -280,6 +280,33 @@ def scan_image(pdf_path: PathLike, page_id: str, seed: int, dpi: int = DPI):
     return degrade(img, random.Random(f"{seed}:scan:{page_id}"), strength=DEGRADE_STRENGTH)
 
 
+
+def extract_pages(source: Source, dev_dir: Path, cache: Path, seed: int, log=print):
+    """The chosen pages of ``source`` as one-page PDFs in ``dev_dir/pages``, one at a time.
+
+    Yields ``(page_id, index, pdf_out, gt, version)``: ``index`` is the 0-based page of the source
+    PDF, ``gt`` the one-page PDF's text layer (checked equal to the source page's), ``version`` the
+    Debian package's. Shared by both dev sets' builds, so a page is chosen and checked one way.
+    """
+    from docencoder.data.textlayer import open_pdf, page_text
+
+    root, version = fetch_package(source.package, cache)
+    pdf = open_pdf(_source_pdf(root, source, cache))
+    try:
+        chosen = choose_pages(pdf, source, seed)
+        if len(chosen) < source.pages:
+            log(f"warning: {source.path}: only {len(chosen)} good pages of {source.pages}")
+        for index, text in chosen:
+            page_id = _page_id(source, index + 1)
+            pdf_out = dev_dir / "pages" / f"{page_id}.pdf"
+            extract_page(pdf, index, pdf_out)
+            gt = page_text(pdf_out, 0)
+            if gt != text:
+                raise RuntimeError(f"{page_id}: text layer changed when extracting the page")
+            yield page_id, index, pdf_out, gt, version
+    finally:
+        pdf.close()
+
 def build(dev_dir: PathLike = DEFAULT_DEV_DIR, cache: Optional[PathLike] = None, seed: int = 0,
           sources: Iterable[Source] = SOURCES, log=print) -> list[DevPage]:
     """Build the dev set into ``dev_dir`` (replacing pages/, gt/, scans/ and manifest.jsonl).
@@ -294,8 +321,6 @@ def build(dev_dir: PathLike = DEFAULT_DEV_DIR, cache: Optional[PathLike] = None,
     Returns:
         The manifest rows written.
     """
-    from docencoder.data.textlayer import open_pdf, page_text
-
     dev_dir = Path(dev_dir)
     cache = Path(cache) if cache else dev_dir.parents[0] / "cache" / "devset"
     for sub in ("pages", "gt", "scans"):
@@ -303,33 +328,18 @@ def build(dev_dir: PathLike = DEFAULT_DEV_DIR, cache: Optional[PathLike] = None,
         (dev_dir / sub).mkdir(parents=True)
     rows: list[DevPage] = []
     for source in sources:
-        root, version = fetch_package(source.package, cache)
-        pdf_path = _source_pdf(root, source, cache)
-        pdf = open_pdf(pdf_path)
-        try:
-            chosen = choose_pages(pdf, source, seed)
-            if len(chosen) < source.pages:
-                log(f"warning: {source.path}: only {len(chosen)} good pages of {source.pages}")
-            for index, text in chosen:
-                page_id = _page_id(source, index + 1)
-                pdf_out = dev_dir / "pages" / f"{page_id}.pdf"
-                extract_page(pdf, index, pdf_out)
-                gt = page_text(pdf_out, 0)
-                if gt != text:
-                    raise RuntimeError(f"{page_id}: text layer changed when extracting the page")
-                (dev_dir / "gt" / f"{page_id}.txt").write_text(gt, encoding="utf-8")
-                scan = scan_image(pdf_out, page_id, seed)
-                scan.save(dev_dir / "scans" / f"{page_id}.jpg", quality=SCAN_JPEG_QUALITY,
-                          optimize=True)
-                rows.append(DevPage(
-                    id=page_id, doc=page_id, page=1, package=source.package, version=version,
-                    source_file=source.path, source_page=index + 1, licence=source.licence,
-                    layout=source.layout, kind=source.kind, pdf=f"pages/{page_id}.pdf",
-                    gt=f"gt/{page_id}.txt", scan=f"scans/{page_id}.jpg",
-                    chars=sum(1 for c in gt if not c.isspace())))
-                log(f"{page_id}: {rows[-1].chars} characters")
-        finally:
-            pdf.close()
+        for page_id, index, pdf_out, gt, version in extract_pages(source, dev_dir, cache, seed, log):
+            (dev_dir / "gt" / f"{page_id}.txt").write_text(gt, encoding="utf-8")
+            scan = scan_image(pdf_out, page_id, seed)
+            scan.save(dev_dir / "scans" / f"{page_id}.jpg", quality=SCAN_JPEG_QUALITY,
+                      optimize=True)
+            rows.append(DevPage(
+                id=page_id, doc=page_id, page=1, package=source.package, version=version,
+                source_file=source.path, source_page=index + 1, licence=source.licence,
+                layout=source.layout, kind=source.kind, pdf=f"pages/{page_id}.pdf",
+                gt=f"gt/{page_id}.txt", scan=f"scans/{page_id}.jpg",
+                chars=sum(1 for c in gt if not c.isspace())))
+            log(f"{page_id}: {rows[-1].chars} characters")
     with (dev_dir / "manifest.jsonl").open("w", encoding="utf-8") as f:
         for row in rows:
             f.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")

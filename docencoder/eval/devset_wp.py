@@ -28,8 +28,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
-from .devset import (DPI, DevPage, Source, _page_id, _source_pdf, choose_pages, extract_page,
-                     fetch_package, page_ok)
+from .devset import DPI, DevPage, Source, extract_page, extract_pages, page_ok
 from .papers import STYLES, Style, paper_tex
 from .wp_text import TextPool, load_pool, refresh_pool
 
@@ -188,28 +187,12 @@ def build_typeset(style: Style, which: Sequence[int], pool: TextPool, dev_dir: P
 def build_journal(source: Source, dev_dir: Path, cache: Path, seed: int,
                   log=print) -> list[DevPage]:
     """The chosen pages of one journal-style PDF from a Debian package."""
-    from docencoder.data.textlayer import open_pdf, page_text
-
-    root, version = fetch_package(source.package, cache)
-    pdf = open_pdf(_source_pdf(root, source, cache))
     rows = []
-    try:
-        chosen = choose_pages(pdf, source, seed)
-        if len(chosen) < source.pages:
-            log(f"warning: {source.path}: only {len(chosen)} good pages of {source.pages}")
-        for index, text in chosen:
-            page_id = _page_id(source, index + 1)
-            pdf_out = dev_dir / "pages" / f"{page_id}.pdf"
-            extract_page(pdf, index, pdf_out)
-            gt = page_text(pdf_out, 0)
-            if gt != text:
-                raise RuntimeError(f"{page_id}: text layer changed when extracting the page")
-            rows.append(_row(page_id, pdf_out, gt, dev_dir, seed, package=source.package,
-                             version=version, source_file=source.path, source_page=index + 1,
-                             licence=source.licence, layout=source.layout, kind="journal"))
-            log(f"{page_id}: {rows[-1].chars} characters")
-    finally:
-        pdf.close()
+    for page_id, index, pdf_out, gt, version in extract_pages(source, dev_dir, cache, seed, log):
+        rows.append(_row(page_id, pdf_out, gt, dev_dir, seed, package=source.package,
+                         version=version, source_file=source.path, source_page=index + 1,
+                         licence=source.licence, layout=source.layout, kind="journal"))
+        log(f"{page_id}: {rows[-1].chars} characters")
     return rows
 
 
