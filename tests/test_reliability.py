@@ -719,6 +719,13 @@ def test_robustness_sweep_fast_subset(tmp_path, math_pdf, bad_inputs, model_dir,
     subset.mkdir()
     for i, p in enumerate(picked):
         (subset / f"{i:02d}-{p.name}").symlink_to(p.resolve())
+    # a scan (no text layer at all): auto must OCR it, whether or not the math PDFs were fetched
+    from PIL import Image, ImageDraw
+
+    scan = Image.new("L", (600, 800), 255)
+    ImageDraw.Draw(scan).text((50, 50), "A scanned page without a text layer.", fill=0)
+    scan.save(subset / "zz-scan.pdf", resolution=72.0, save_all=True, append_images=[scan])
+    picked.append(subset / "zz-scan.pdf")
     cfg = SweepConfig(dirs=[subset, math_pdf, bad_inputs], modes=("only", "auto"),
                       pages_per_file=2, model_dir=model_dir)
     result = sweep(cfg, log=lambda line: None)
@@ -729,7 +736,7 @@ def test_robustness_sweep_fast_subset(tmp_path, math_pdf, bad_inputs, model_dir,
         assert set(m["failures"]) <= {"input", "page"}, text  # the bad inputs, nothing else
         assert m["failures"]["input"] == 5, text  # empty, notpdf, truncated, corrupt, encrypted
         assert m["pages"] >= 2 * len(picked), text
-    assert result["modes"]["auto"]["sources"].get("ocr", 0) >= 1  # huge.pdf is a page failure
+    assert result["modes"]["auto"]["sources"].get("ocr", 0) >= 1  # the scan at least
     if (TEXGYRE / "qtm-info.pdf").exists():
         assert any("qtm-info" in str(p) for p in picked)
 
