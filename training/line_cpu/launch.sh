@@ -6,7 +6,7 @@
 #  1. runs/line_cpu/checkpoints/last.ckpt of an unfinished leg (written every 3 minutes): exact
 #     resume with the leg's own arguments (runs/line_cpu/leg_args). A finished leg is moved
 #     aside (runs/line_cpu_done_*) and a new one starts.
-#  2. the shipped model (docencoder/assets/default) records its run in training.json: a new leg
+#  2. the shipped model (docencoder/assets/default, or $PARENT) records its run in training.json: a new leg
 #     warm-starts from it, continues the data stream (--data.batch_offset) and runs its own
 #     warmup + cosine of LEG_STEPS (default 8000, one 3-hour session of this CPU) at peak LEG_LR
 #     (default 5e-4), so every session ends annealed and ships its best model (warm restarts).
@@ -20,7 +20,9 @@ BIN=.venv/bin
 # a spinning thread made batches 4-5x slower.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 RUN=runs/line_cpu
-SHIPPED=docencoder/assets/default
+# the model a new leg warm-starts from (way 2): the shipped one unless PARENT names another export
+# (e.g. an unshipped leg's, `docencoder export CKPT -o DIR` without --half)
+SHIPPED=${PARENT:-docencoder/assets/default}
 LEG_STEPS=${LEG_STEPS:-8000}
 LEG_LR=${LEG_LR:-5e-4}
 if [ ! -f data/shards/real_v2/manifest.json ]; then
