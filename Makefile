@@ -40,6 +40,8 @@ data: install
 		data/cache/real/pdfs -o data/shards/real_v2 --max-pages 100 --spread-pages --kinds line
 	test -f data/shards/synth/manifest.json || nice -n 10 $(VENV)/bin/docencoder data synth-pdf \
 		-o data/shards/synth --docs 281 --seed 100 --kinds line
+	test -f data/shards/latex/manifest.json || nice -n 15 $(VENV)/bin/docencoder data latex \
+		-o data/shards/latex --docs 250 --seed 7
 
 bench: install
 	$(VENV)/bin/docencoder bench model

@@ -77,6 +77,15 @@ def register_data_commands(sub: argparse._SubParsersAction) -> None:
 DATA_COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [register_data_commands]
 
 
+def _add_latex(sub: argparse._SubParsersAction) -> None:
+    from .latex import add_latex_command
+
+    add_latex_command(sub)
+
+
+DATA_COMMANDS.append(_add_latex)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``data`` command and its subcommands (see :data:`DATA_COMMANDS`)."""
     p = subparsers.add_parser("data", help="make training data (shards, PDFs)")
