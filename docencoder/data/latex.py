@@ -415,9 +415,27 @@ def document_tex(src: TextSource, seed: int, cfg: LatexConfig = LatexConfig()) -
     return tex, DocPlan(seed, style.name, font[0], size, cols)
 
 
-def latex_env() -> dict[str, str]:
+def latex_env(epoch: int = LATEX_DATE_EPOCH) -> dict[str, str]:
     """pdfLaTeX's environment for byte-stable output (fixed dates and trailer IDs)."""
-    return dict(os.environ, SOURCE_DATE_EPOCH=str(LATEX_DATE_EPOCH), FORCE_SOURCE_DATE="1")
+    return dict(os.environ, SOURCE_DATE_EPOCH=str(epoch), FORCE_SOURCE_DATE="1")
+
+
+def run_pdflatex(work: Path, stem: str, runs: int, timeout_s: int,
+                 epoch: int = LATEX_DATE_EPOCH) -> Path:
+    """pdfLaTeX ``work/stem.tex`` ``runs`` times (references resolve on the second); the PDF's path.
+    The one pdfLaTeX runner of the package: training documents and the whitepaper dev set.
+
+    Raises:
+        RuntimeError: pdfLaTeX failed (the log's first errors in the message).
+    """
+    for _ in range(runs):
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{stem}.tex"],
+                              cwd=work, capture_output=True, text=True, errors="replace",
+                              env=latex_env(epoch), timeout=timeout_s)
+        if proc.returncode != 0:
+            errors = [line for line in proc.stdout.splitlines() if line.startswith("!")]
+            raise RuntimeError(f"pdflatex failed in {work}: {errors[:3] or proc.stdout[-400:]}")
+    return work / f"{stem}.pdf"
 
 
 def typeset(tex: str, out_pdf: Path, runs: int = 2, timeout_s: int = 120) -> Path:
@@ -429,16 +447,10 @@ def typeset(tex: str, out_pdf: Path, runs: int = 2, timeout_s: int = 120) -> Pat
     with tempfile.TemporaryDirectory(prefix="latex-") as tmp:
         work = Path(tmp)
         (work / "doc.tex").write_text(tex, encoding="utf-8")
-        for _ in range(runs):
-            proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
-                                  cwd=work, capture_output=True, text=True, errors="replace",
-                                  env=latex_env(), timeout=timeout_s)
-            if proc.returncode != 0:
-                errors = [line for line in proc.stdout.splitlines() if line.startswith("!")]
-                raise RuntimeError(f"pdflatex failed: {errors[:3] or proc.stdout[-400:]}")
+        pdf = run_pdflatex(work, "doc", runs, timeout_s)
         out_pdf.parent.mkdir(parents=True, exist_ok=True)
         tmp_out = out_pdf.with_suffix(".pdf.tmp")
-        shutil.move(str(work / "doc.pdf"), tmp_out)
+        shutil.move(str(pdf), tmp_out)
         os.replace(tmp_out, out_pdf)  # a PDF exists only once complete
     return out_pdf
 

@@ -20,14 +20,13 @@ renderer (:class:`docencoder.ocr.pages.PdfDocument`), and kept only if their tex
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
-import subprocess
 from dataclasses import asdict
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from ..data.latex import run_pdflatex
 from .devset import DPI, DevPage, Source, extract_page, extract_pages, page_ok
 from .papers import STYLES, Style, paper_tex
 from .wp_text import TextPool, load_pool, refresh_pool
@@ -85,11 +84,6 @@ def excluded_packages(repo: Path) -> list[str]:
     return sorted(names)
 
 
-def latex_env() -> dict[str, str]:
-    """pdfLaTeX's environment for byte-stable output (fixed dates, no trailer ID drift)."""
-    return dict(os.environ, SOURCE_DATE_EPOCH=str(LATEX_DATE_EPOCH), FORCE_SOURCE_DATE="1")
-
-
 def typeset(tex: str, workdir: Path) -> Path:
     """Run pdfLaTeX on a source in ``workdir``; the PDF's path.
 
@@ -98,14 +92,7 @@ def typeset(tex: str, workdir: Path) -> Path:
     """
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "paper.tex").write_text(tex, encoding="utf-8")
-    for _ in range(LATEX_RUNS):
-        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error",
-                               "paper.tex"], cwd=workdir, capture_output=True, text=True,
-                              env=latex_env(), timeout=LATEX_TIMEOUT_S, errors="replace")
-        if proc.returncode != 0:
-            errors = [line for line in proc.stdout.splitlines() if line.startswith("!")]
-            raise RuntimeError(f"pdflatex failed in {workdir}: {errors[:3] or proc.stdout[-500:]}")
-    return workdir / "paper.pdf"
+    return run_pdflatex(workdir, "paper", LATEX_RUNS, LATEX_TIMEOUT_S, LATEX_DATE_EPOCH)
 
 
 def typeset_pages(style: Style, n_pages: int, which: Sequence[int]) -> list[int]:
