@@ -60,6 +60,17 @@ def build_parser(benches: bool = True) -> argparse.ArgumentParser:
 EXIT_INTERRUPTED = 130
 
 
+def _forget_caught_interrupt() -> None:
+    """Make a caught Ctrl-C end with our exit status under `python -m` too.
+
+    CPython (3.11, 3.12) marks a KeyboardInterrupt that escapes any string `exec` (dataclasses,
+    namedtuple and typing build their methods that way, so one lands there when Ctrl-C hits an
+    import) as unhandled, even after a caller caught it; a `python -m docencoder.cli` run then
+    kills itself with SIGINT at exit (status -2 to subprocess) instead of returning 130, at
+    random. Every string exec clears that mark before it runs, so a harmless one forgets it."""
+    exec("None", {})
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one subcommand; Ctrl-C at any moment (importing torch, loading the model) ends with a
     one-line message and exit status 130, not a traceback."""
@@ -74,10 +85,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
-        return int(args.func(args) or 0)
+        rc = int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("\ndocencoder: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        rc = EXIT_INTERRUPTED
+    if rc == EXIT_INTERRUPTED:
+        _forget_caught_interrupt()
+    return rc
 
 
 if __name__ == "__main__":

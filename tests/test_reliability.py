@@ -390,6 +390,29 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(boom_dir, model_dir, tmp_pat
     assert "interrupted" in err
 
 
+def test_ctrl_c_caught_after_a_string_exec_is_130_under_python_m(tmp_path):
+    """A Ctrl-C that lands in a string exec (dataclasses, namedtuple, typing build methods that
+    way during imports) and is caught by main() must still end `python -m` with 130: CPython
+    marks such an interrupt unhandled and kills the process with SIGINT (-2) at exit unless the
+    mark is cleared (cli._forget_caught_interrupt). Deterministic form of a CI flake."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "interrupt_in_exec.py").write_text(
+        "import sys\n"
+        "import docencoder.cli as cli\n"
+        "def parser(**kw):\n"
+        "    exec('raise KeyboardInterrupt')\n"
+        "cli.build_parser = parser\n"
+        "sys.exit(cli.main(['ocr']))\n")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{root}")
+    proc = subprocess.run([sys.executable, "-m", "interrupt_in_exec"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
+
+
 # ------------------------------------------------------------------------------------------------
 # 3. exactly once, never mixed
 # ------------------------------------------------------------------------------------------------
