@@ -138,8 +138,8 @@ def test_document_writer_sorts_and_writes_markdown(tmp_path):
     w.finish()
     recs = [json.loads(l) for l in (tmp_path / "doc.jsonl").read_text().splitlines()]
     assert [r["page"] for r in recs] == [1, 3]
-    assert list(recs[0]) == ["doc", "page", "text", "source", "text_layer", "model", "dpi",
-                             "seconds"]
+    assert list(recs[0]) == ["doc", "page", "text", "source", "text_layer", "model", "quantize",
+                             "dpi", "seconds"]
     md = (tmp_path / "doc.md").read_text()
     assert md.index("<!-- page 1 -->") < md.index("text of page 1") < md.index("<!-- page 3 -->")
     assert markdown([]) == ""
@@ -158,3 +158,80 @@ def test_error_log(tmp_path):
                     {"doc": "b.pdf", "page": 4, "kind": "input", "error": "boom"}]
     log.reset()
     assert not log.path.exists()
+
+
+# ------------------------------------------------------------------------------------------------
+# --quantize is part of what a page records and what a resume compares (issue 14 item 3)
+# ------------------------------------------------------------------------------------------------
+
+def _records(path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_a_resume_with_another_quantize_is_refused(tmp_path, model_dir, capsys, monkeypatch):
+    from docencoder.cli import main
+    from docencoder.ocr.reader import Reader
+
+    monkeypatch.setattr(Reader, "read_page_pieces", lambda self, pages: ["fast"] * len(pages))
+    doc = make_whitepaper(tmp_path / "q.pdf", n_pages=3, seed=3)
+    out = tmp_path / "out"
+    base = ["ocr", str(doc.path), "-o", str(out), "--quiet", "--model", str(model_dir),
+            "--text-layer", "never"]
+    assert main(base + ["--pages", "1-2"]) == 0  # --quantize auto: int8 on CPU
+    jsonl = out / "q.jsonl"
+    assert [r["quantize"] for r in _records(jsonl)] == ["int8", "int8"]
+    first = jsonl.read_bytes()
+    capsys.readouterr()
+    for extra in (["--quantize", "none"], ["--quantize", "none", "--pages", "3", "--overwrite"]):
+        assert main(base + extra) == 2, extra
+        err = capsys.readouterr().err
+        assert "page 1 was OCR'd with --quantize int8" in err and "would mix" in err, err
+        assert "--text-layer never, model tiny-line-" in err and ", quantize none, 150 dpi" in err
+        assert jsonl.read_bytes() == first  # nothing was touched
+    # the same mode resumes, whether named int8 or auto
+    assert main(base + ["--quantize", "int8", "--pages", "3"]) == 0
+    assert main(base) == 0
+    assert [(r["page"], r["quantize"]) for r in _records(jsonl)] == [(1, "int8"), (2, "int8"),
+                                                                      (3, "int8")]
+    # --overwrite redoes the document in the new mode: never mixed
+    assert main(base + ["--quantize", "none", "--overwrite"]) == 0
+    assert [r["quantize"] for r in _records(jsonl)] == ["none"] * 3
+    assert main(base + ["--quantize", "none"]) == 0
+
+
+def test_text_layer_pages_do_not_depend_on_quantize(tmp_path, model_dir, capsys):
+    """No model reads a page taken from its text layer: its record says null, and a run with
+    any --quantize resumes it."""
+    from docencoder.cli import main
+
+    doc = make_whitepaper(tmp_path / "t.pdf", n_pages=2, seed=4)
+    out = tmp_path / "out"
+    base = ["ocr", str(doc.path), "-o", str(out), "--quiet"]
+    assert main(base + ["--text-layer", "only", "--pages", "1"]) == 0
+    jsonl = out / "t.jsonl"
+    assert [(r["source"], r["quantize"]) for r in _records(jsonl)] == [("text-layer", None)]
+    for quantize in ("none", "int8"):
+        assert main(base + ["--model", str(model_dir), "--text-layer", "auto",
+                            "--quantize", quantize]) == 0, capsys.readouterr().err
+    assert [(r["page"], r["source"], r["quantize"]) for r in _records(jsonl)] == [
+        (1, "text-layer", None), (2, "text-layer", None)]
+    assert main(base + ["--text-layer", "only", "--quantize", "none"]) == 0
+
+
+def test_records_older_than_the_quantize_field_resume_in_any_mode():
+    from docencoder.ocr.api import read_differently
+    from docencoder.ocr.writers import UNKNOWN_QUANTIZE
+
+    old = json.loads(_page(1).to_json())
+    del old["quantize"]
+    rec = PageResult.from_dict(old)
+    assert rec.quantize == UNKNOWN_QUANTIZE
+    assert json.loads(rec.to_json())["quantize"] == UNKNOWN_QUANTIZE  # kept as unknown, not guessed
+    for mode in ("int8", "none"):
+        assert read_differently(rec, "never", "m-1234", 150, True, mode) is None
+    old_text = dict(old, source="text-layer", model="text-layer", dpi=0)
+    assert PageResult.from_dict(old_text).quantize is None
+    new = PageResult("d.pdf", 1, "x", "ocr", "m-1234", 150, 0.5, "not-checked", "none")
+    assert read_differently(new, "never", "m-1234", 150, True, "int8") == \
+        "OCR'd with --quantize none"
+    assert read_differently(new, "never", "m-1234", 150, True, "none") is None

@@ -28,8 +28,8 @@ from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_
                     in_selection, open_document, pages_past_end, parse_pages, select_pages)
 from .reader import (DEFAULT_BATCH_SIZE, QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader,
                      check_model_dir, model_id)
-from .writers import (UNKNOWN_VERDICT, DocumentWriter, ErrorLog, NameIndex, OutputError,
-                      PageResult, probe_writable)
+from .writers import (UNKNOWN_QUANTIZE, UNKNOWN_VERDICT, DocumentWriter, ErrorLog, NameIndex,
+                      OutputError, PageResult, probe_writable)
 
 __all__ = ["OCR", "OCRError", "OCRSummary", "OutputError", "PageFailure", "PageResult",
            "UsageError"]
@@ -161,13 +161,16 @@ class _Pending:
 
 
 def read_differently(rec: PageResult, mode: str, weights: Optional[str], dpi: int,
-                     is_pdf: bool) -> Optional[str]:
-    """How a page already in OUT was read, if a run in ``mode`` with ``weights`` at ``dpi``
-    could have read it otherwise (None: resuming keeps the document consistent).
+                     is_pdf: bool, quantize: Optional[str] = None) -> Optional[str]:
+    """How a page already in OUT was read, if a run in ``mode`` with ``weights`` run as
+    ``quantize`` (the resolved ``int8``/``none``; None: not compared) at ``dpi`` could have read
+    it otherwise (None: resuming keeps the document consistent).
 
-    Why per page: a page's record says how it was read (source, verdict, model, dpi), so the
-    check needs no extra file, and a change that cannot alter a page (``never`` after ``auto`` on
-    a page that ``auto`` OCR'd) is not refused.
+    Why per page: a page's record says how it was read (source, verdict, model, quantize, dpi),
+    so the check needs no extra file, and a change that cannot alter a page (``never`` after
+    ``auto`` on a page that ``auto`` OCR'd; another ``--quantize`` on a page taken from its text
+    layer) is not refused. A record older than its ``quantize`` field
+    (:data:`~.writers.UNKNOWN_QUANTIZE`) is compatible with either mode.
     """
     if mode == "only":
         return None if rec.source == "text-layer" else f"OCR'd by {rec.model} (not --text-layer only)"
@@ -179,6 +182,8 @@ def read_differently(rec: PageResult, mode: str, weights: Optional[str], dpi: in
         return f"taken from its text layer ({rec.text_layer})"
     if rec.model != weights:
         return f"OCR'd by model {rec.model}"
+    if quantize is not None and rec.quantize not in (quantize, UNKNOWN_QUANTIZE, None):
+        return f"OCR'd with --quantize {rec.quantize}"
     if is_pdf and rec.dpi != dpi:
         return f"rendered at {rec.dpi} dpi"
     if mode == "auto" and is_pdf and rec.text_layer == NOT_CHECKED:
@@ -258,6 +263,16 @@ class OCR:
             self._weights_id = (self._reader.model_id if self._reader is not None
                                 else model_id(check_model_dir(self.model_dir)))
         return self._weights_id
+
+    @property
+    def quantize_mode(self) -> str:
+        """The ``quantize`` field OCR'd pages get (``int8`` or ``none``: ``auto`` resolved for
+        the device), without loading the model."""
+        if self._reader is not None:
+            return self._reader.quantize
+        from .reader import resolve_device, resolve_quantize
+
+        return resolve_quantize(self.quantize, resolve_device(self.device))
 
     # ------------------------------------------------------------------ single documents
     def read(self, path: str | Path, pages: Pages = None, dpi: Optional[int] = None,
@@ -424,7 +439,7 @@ class OCR:
                 yield PageFailure(doc, p.page, p.failure, p.kind)
             elif p.pieces is not None:
                 yield PageResult(doc, p.page, p.text or "", "ocr", self.reader.model_id, p.dpi,
-                                 p.seconds, p.verdict)
+                                 p.seconds, p.verdict, self.reader.quantize)
             else:
                 yield PageResult(doc, p.page, p.text or "", "text-layer", TEXT_LAYER_MODEL, 0,
                                  p.seconds, p.verdict)
@@ -448,17 +463,20 @@ class OCR:
         if not kept:
             return []
         weights = None if mode == "only" else self.weights_id
+        quantize = None if mode == "only" else self.quantize_mode
         is_pdf = Path(path).suffix.lower() == ".pdf"
         out = []
         for rec in kept:
-            why = read_differently(rec, mode, weights, dpi or self.dpi, is_pdf)
+            why = read_differently(rec, mode, weights, dpi or self.dpi, is_pdf, quantize)
             if why is not None:
                 out.append(f"page {rec.page} was {why}")
         return out
 
     def _settings_line(self, dpi: Optional[int], text_layer: Optional[str]) -> str:
+        """This run's settings as a refusal names them: those a page record is compared on."""
         mode = text_layer or self.text_layer
-        model = "" if mode == "only" else f", model {self.weights_id}"
+        model = ("" if mode == "only"
+                 else f", model {self.weights_id}, quantize {self.quantize_mode}")
         return f"--text-layer {mode}{model}, {dpi or self.dpi} dpi"
 
     def ocr_document(self, path: str | Path, name: str, out_dir: str | Path, pages: Pages = None,

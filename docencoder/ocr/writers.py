@@ -28,11 +28,18 @@ ERRORS_NAME = "errors.jsonl"
 #: so that ``docencoder eval OUT`` does not take it for page texts
 NAMES_INDEX = ".docencoder-names"
 #: keys of a page record, in the order they are written (the stable schema)
-PAGE_KEYS = ("doc", "page", "text", "source", "text_layer", "model", "dpi", "seconds")
+PAGE_KEYS = ("doc", "page", "text", "source", "text_layer", "model", "quantize", "dpi",
+             "seconds")
 #: keys of an errors.jsonl row
 ERROR_KEYS = ("doc", "page", "kind", "error")
 #: ``text_layer`` of a record written before the field existed
 UNKNOWN_VERDICT = "unknown"
+#: ``quantize`` of a record written before the field existed (2026-12-02). Such a page may have
+#: been read either way: from 2026-11-24 to 11-29 always float32, since then (``--quantize auto``,
+#: commit 1fcf0b3) int8 on CPU but float32 on CUDA or with ``--quantize none``. A guess would refuse
+#: to resume outputs that were in fact read alike, so it is taken as compatible with any mode
+#: (like :data:`UNKNOWN_VERDICT`); only records that say how they were read are compared.
+UNKNOWN_QUANTIZE = "unknown"
 
 
 class OutputError(Exception):
@@ -104,6 +111,10 @@ class PageResult:
     #: why the page was read this way: "trusted", "untrusted: <reason>", "absent" (an image, or a
     #: PDF page without a text layer) or "not-checked" (--text-layer never)
     text_layer: str = "not-checked"
+    #: how the model's weights were run: "int8" or "none" (float); None (JSON null) when no
+    #: model read the page (``source`` "text-layer"). Part of the record because int8 output can
+    #: differ from float32 output, so a resume must not mix the two (:func:`~.api.read_differently`)
+    quantize: Optional[str] = None
 
     def __post_init__(self) -> None:
         self.text = clean_text(self.text)
@@ -115,8 +126,11 @@ class PageResult:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PageResult":
-        keys = [k for k in PAGE_KEYS if k != "text_layer"]
-        return cls(**{k: d[k] for k in keys}, text_layer=d.get("text_layer", UNKNOWN_VERDICT))
+        # fields newer than the schema's first version, with what an older record means
+        unknown_quantize = None if d.get("source") == "text-layer" else UNKNOWN_QUANTIZE
+        optional = {"text_layer": UNKNOWN_VERDICT, "quantize": unknown_quantize}
+        keys = [k for k in PAGE_KEYS if k not in optional]
+        return cls(**{k: d[k] for k in keys}, **{k: d.get(k, v) for k, v in optional.items()})
 
 
 def _append_line(path: Path, line: str) -> None:
