@@ -58,12 +58,26 @@ def test_lines_ligatures_hyphens_columns():
     assert first.height == pytest.approx(10, abs=3)
 
 
-def test_to_pixels_maps_crop_box_and_rotation():
-    layout = PageLayout(0, (0.0, 0.0, 200.0, 100.0), 0, [])
+def test_to_pixels_maps_the_crop_box():
+    layout = PageLayout(0, (0.0, 0.0, 200.0, 100.0), [])
     assert layout.to_pixels((10, 80, 30, 90), (400, 200)) == (20, 20, 60, 40)
-    rotated = PageLayout(0, (0.0, 0.0, 200.0, 100.0), 90, [])
-    assert rotated.size == (100.0, 200.0)
-    assert rotated.to_pixels((10, 80, 30, 90), (100, 200)) == (80, 10, 90, 30)
+    shifted = PageLayout(0, (100.0, 50.0, 300.0, 150.0), [])
+    assert shifted.size == (200.0, 100.0)
+    assert shifted.to_pixels((110, 130, 130, 140), (400, 200)) == (20, 20, 60, 40)
+
+
+@pytest.mark.parametrize("rotation,point", [(0, (10, 20)), (90, (20, 190)), (180, (190, 80)),
+                                            (270, (80, 10))])
+def test_shown_frame_turns_user_space_clockwise(rotation, point):
+    """A point 10 pt right of and 20 pt above the crop box's lower-left corner, on the page as
+    displayed: /Rotate turns the page clockwise (the left edge comes to the top for 90)."""
+    from docencoder.data.textlayer import ShownFrame
+
+    frame = ShownFrame((100.0, 50.0, 300.0, 150.0), rotation)  # 200 x 100 pt
+    assert frame.point(110, 70) == point
+    assert frame.box == ((0, 0, 100, 200) if rotation % 180 else (0, 0, 200, 100))
+    left, bottom, right, top = frame.rect((110, 70, 120, 75))
+    assert left < right and bottom < top and (right - left) * (top - bottom) == 50
 
 
 @pytest.mark.parametrize("text,ok,reason", [

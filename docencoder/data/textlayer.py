@@ -15,8 +15,10 @@ trustworthy after some care, which is what this module is about:
   mathematical italic letters, U+1D44E...) comes as a surrogate pair, joined here into one
   character and NFKC-normalised to the letter the training labels spell; a lone surrogate is
   dropped (written as UTF-8 it would crash any writer);
-* rotated characters (margin stamps, sideways tables) are left out: they are not part of the
-  horizontal reading order, and their crops would not be line images.
+* a ``/Rotate`` page is read as it is displayed (:class:`ShownFrame`), so its text is upright
+  and its boxes fall on the render; characters rotated on the displayed page (margin stamps,
+  sideways tables) are left out: they are not part of the horizontal reading order, and their
+  crops would not be line images.
 
 Public API used elsewhere (keep stable): :func:`page_text`, :func:`text_layer_quality`,
 :func:`read_page`/:func:`read_pages` and :func:`from_pdfs` (digital PDFs -> shards).
@@ -151,8 +153,10 @@ class PageLayout:
     """The text layer of one page and what is needed to map it onto a rendered image."""
 
     index: int
-    crop_box: tuple[float, float, float, float]  # (left, bottom, right, top) in PDF points
-    rotation: int  # the page's /Rotate, degrees clockwise
+    #: (left, bottom, right, top) in PDF points of the page as displayed, in the frame of the
+    #: lines' geometry: the PDF's own crop box on an unrotated page, ``(0, 0, width, height)`` as
+    #: shown on a ``/Rotate`` page (see :class:`ShownFrame`)
+    crop_box: tuple[float, float, float, float]
     lines: list[TextLine]
     n_rotated: int = 0  # characters left out because they are not horizontal
     n_invisible: int = 0  # characters drawn invisibly (an OCR layer over a scan)
@@ -166,13 +170,14 @@ class PageLayout:
     @property
     def size(self) -> tuple[float, float]:
         """(width, height) of the page as displayed (after /Rotate), in points."""
-        w = self.crop_box[2] - self.crop_box[0]
-        h = self.crop_box[3] - self.crop_box[1]
-        return (h, w) if self.rotation % 180 else (w, h)
+        return self.crop_box[2] - self.crop_box[0], self.crop_box[3] - self.crop_box[1]
 
     def to_pixels(self, box: tuple[float, float, float, float],
                   image_size: tuple[int, int]) -> tuple[float, float, float, float]:
-        """Map a PDF-space box onto an image of the displayed crop box.
+        """Map a box of the layout (PDF points, y up) onto an image of the displayed page.
+
+        The layout is already in the displayed frame (:func:`read_page`), so this only scales
+        and flips y.
 
         Args:
             box: (left, bottom, right, top) in PDF points.
@@ -182,23 +187,9 @@ class PageLayout:
             (left, top, right, bottom) in pixels, origin top-left.
         """
         cl, cb, cr, ct = self.crop_box
-        w_pt, h_pt = self.size
-        sx, sy = image_size[0] / w_pt, image_size[1] / h_pt
-        corners = [(box[0], box[1]), (box[2], box[3])]
-        out = []
-        for x, y in corners:
-            u, v = x - cl, y - cb  # points from the crop box's bottom-left
-            rot = self.rotation % 360
-            if rot == 0:
-                px, py = u, (ct - cb) - v
-            elif rot == 90:
-                px, py = v, u
-            elif rot == 180:
-                px, py = (cr - cl) - u, v
-            else:  # 270
-                px, py = (ct - cb) - v, (cr - cl) - u
-            out.append((px * sx, py * sy))
-        (x0, y0), (x1, y1) = out
+        sx, sy = image_size[0] / (cr - cl), image_size[1] / (ct - cb)
+        x0, x1 = (box[0] - cl) * sx, (box[2] - cl) * sx
+        y0, y1 = (ct - box[3]) * sy, (ct - box[1]) * sy
         return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
@@ -269,8 +260,57 @@ _HIGH_SURROGATE = (0xD800, 0xDBFF)
 _LOW_SURROGATE = (0xDC00, 0xDFFF)
 
 
-def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class ShownFrame:
+    """The displayed frame of a page: its crop box at the origin, turned by its ``/Rotate``.
+
+    Why: pdfium reports characters in PDF user space, where the text of a page shown upright
+    through ``/Rotate 90`` runs vertically; read there, all of it would be dropped as rotated
+    text, and its lines would not be the lines of the (upright) render. Turned into this frame,
+    such a page reads like an unrotated one, for the OCR text layer and training crops alike.
+    """
+
+    crop: Box  # (left, bottom, right, top) of the crop box in user space
+    rotation: int  # the page's /Rotate: 0, 90, 180 or 270 degrees clockwise
+
+    @property
+    def box(self) -> Box:
+        """The displayed page, (0, 0, width, height) in points."""
+        w, h = self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]
+        return (0.0, 0.0, h, w) if self.rotation % 180 else (0.0, 0.0, w, h)
+
+    def point(self, x: float, y: float) -> tuple[float, float]:
+        """A user-space point in the displayed frame (y up, origin bottom-left)."""
+        cl, cb, cr, ct = self.crop
+        u, v = x - cl, y - cb
+        w, h = cr - cl, ct - cb
+        if self.rotation == 90:  # turned clockwise: the left edge becomes the top
+            return v, w - u
+        if self.rotation == 180:
+            return w - u, h - v
+        if self.rotation == 270:
+            return h - v, u
+        return u, v
+
+    def rect(self, box: Box) -> Box:
+        """A user-space (left, bottom, right, top) box in the displayed frame."""
+        (x0, y0), (x1, y1) = self.point(box[0], box[1]), self.point(box[2], box[3])
+        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+    def angle(self, angle: float) -> float:
+        """pdfium's character angle (radians in [0, 2 pi), measured clockwise on the page as
+        PDF viewers show y; -1 for unknown) as seen on the displayed page."""
+        return angle if angle < 0 else (angle + math.radians(self.rotation)) % (2 * math.pi)
+
+
+def _read_chars(textpage, raw, frame: Optional[ShownFrame] = None) -> tuple[list[Char], int, int]:
     """Every horizontal character of a text page, plus counts of rotated and invisible ones.
+
+    With ``frame``, geometry and angles are those of the displayed page (:class:`ShownFrame`),
+    so "horizontal" means horizontal as shown.
 
     A surrogate pair becomes one character (with the box and origin of its first half); a lone
     surrogate, which stands for no character, is dropped.
@@ -301,6 +341,8 @@ def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
             continue
         if not generated:
             angle = raw.FPDFText_GetCharAngle(textpage, i)  # [0, 2 pi), -1 on error
+            if frame is not None:
+                angle = frame.angle(angle)
             if angle >= 0 and min(angle, 2 * math.pi - angle) > MAX_ANGLE:
                 n_rotated += 1
                 continue
@@ -314,13 +356,17 @@ def _read_chars(textpage, raw) -> tuple[list[Char], int, int]:
         raw.FPDFText_GetLooseCharBox(textpage, i, ctypes.byref(rect))
         raw.FPDFText_GetCharOrigin(textpage, i, ctypes.byref(ox), ctypes.byref(oy))
         box = (rect.left, rect.bottom, rect.right, rect.top)
+        origin = (ox.value, oy.value)
         ink = None
         if not generated and raw.FPDFText_GetCharBox(textpage, i, ctypes.byref(il), ctypes.byref(ir),
                                                      ctypes.byref(ib), ctypes.byref(it)):
             ink = (il.value, ib.value, ir.value, it.value)
-            if not _plausible_ink(ink, box):
-                ink = None
-        chars.append(Char(text, box, (ox.value, oy.value), generated, ink))
+        if frame is not None:
+            box, origin = frame.rect(box), frame.point(*origin)
+            ink = None if ink is None else frame.rect(ink)
+        if ink is not None and not _plausible_ink(ink, box):
+            ink = None
+        chars.append(Char(text, box, origin, generated, ink))
     return chars, n_rotated, n_invisible
 
 
@@ -371,23 +417,29 @@ def _needs_space(line_chars: Sequence[Char], ch: Char, last: Char) -> bool:
 
 
 def read_page(pdf, index: int) -> PageLayout:
-    """The text layer of page ``index`` of an open ``pypdfium2.PdfDocument``."""
+    """The text layer of page ``index`` of an open ``pypdfium2.PdfDocument``, as displayed.
+
+    A ``/Rotate`` page is read in its displayed frame (:class:`ShownFrame`): its lines come out
+    upright, in reading order, with boxes that :meth:`PageLayout.to_pixels` maps onto the
+    render (pdfium and poppler both draw the page turned); an unrotated page keeps user space.
+    """
     import pypdfium2.raw as raw
 
     page = pdf[index]
     try:
+        crop = tuple(float(v) for v in page.get_cropbox())
+        rotation = int(page.get_rotation()) % 360
+        frame = ShownFrame(crop, rotation) if rotation else None
         textpage = page.get_textpage()
         try:
-            chars, n_rotated, n_invisible = _read_chars(textpage, raw)
+            chars, n_rotated, n_invisible = _read_chars(textpage, raw, frame)
         finally:
             textpage.close()
-        crop = tuple(float(v) for v in page.get_cropbox())
-        rotation = int(page.get_rotation())
     finally:
         page.close()
     lines = _split_lines(chars)
     n_chars = sum(1 for line in lines for c in line.chars if not c.generated)
-    return PageLayout(index, crop, rotation, lines, n_rotated, n_invisible, n_chars)
+    return PageLayout(index, frame.box if frame else crop, lines, n_rotated, n_invisible, n_chars)
 
 
 def _name(pdf: PdfInput) -> str:
@@ -643,11 +695,8 @@ def word_spans(line: TextLine, layout: PageLayout, image_size: tuple[int, int],
 
     Returns:
         ``[[x0, x1], ...]`` in crop pixels (x1 exclusive), one per word, or None when the words
-        cannot be aligned (rotated page, a character mixing spaces and letters, a word outside
-        the crop).
+        cannot be aligned (a character mixing spaces and letters, a word outside the crop).
     """
-    if layout.rotation % 180:  # the line runs down the image: x is not along the line
-        return None
     words = _line_words(line)
     if not words:
         return None

@@ -265,8 +265,10 @@ class PdfDocument(Document):
 
     def layout(self, page: int):
         """The text layer of a 1-based page (a :class:`~docencoder.data.textlayer.PageLayout`)
-        in the page's displayed, upright frame: see :func:`read_page_upright`."""
-        return read_page_upright(self._pdf, page - 1)
+        in the page's displayed, upright frame, like its render."""
+        from docencoder.data.textlayer import read_page
+
+        return read_page(self._pdf, page - 1)
 
     def page_size(self, page: int) -> tuple[float, float]:
         """(width, height) of a 1-based page in points."""
@@ -306,99 +308,6 @@ class PdfDocument(Document):
 
     def close(self) -> None:
         self._pdf.close()
-
-
-class _UprightRaw:
-    """pypdfium2's ``raw`` module with the character geometry of a ``/Rotate`` page turned into
-    its displayed frame: angles, loose and ink boxes, origins (the crop box moved to the origin).
-
-    Why: pdfium reports characters in user space, where the text of a page shown upright through
-    ``/Rotate 90`` runs vertically; the text layer's reader would drop all of it as rotated text
-    (an empty text layer in ``only``, an OCR'd page in ``auto``), while the render is upright.
-    """
-
-    def __init__(self, raw, crop: tuple[float, float, float, float], rotation: int) -> None:
-        self._raw = raw
-        self._crop = crop
-        self._rot = rotation % 360
-
-    def __getattr__(self, name: str):
-        return getattr(self._raw, name)
-
-    def _point(self, x: float, y: float) -> tuple[float, float]:
-        cl, cb, cr, ct = self._crop
-        u, v = x - cl, y - cb
-        w, h = cr - cl, ct - cb
-        if self._rot == 90:
-            return v, w - u
-        if self._rot == 180:
-            return w - u, h - v
-        if self._rot == 270:
-            return h - v, u
-        return u, v
-
-    def _box(self, l: float, b: float, r: float, t: float) -> tuple[float, float, float, float]:
-        (x0, y0), (x1, y1) = self._point(l, b), self._point(r, t)
-        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
-
-    def FPDFText_GetCharAngle(self, textpage, i):  # noqa: N802 - pdfium's name
-        import math
-
-        angle = self._raw.FPDFText_GetCharAngle(textpage, i)
-        return angle if angle < 0 else (angle + math.radians(self._rot)) % (2 * math.pi)
-
-    def FPDFText_GetLooseCharBox(self, textpage, i, rect):  # noqa: N802
-        ok = self._raw.FPDFText_GetLooseCharBox(textpage, i, rect)
-        r = rect._obj if hasattr(rect, "_obj") else rect
-        r.left, r.bottom, r.right, r.top = self._box(r.left, r.bottom, r.right, r.top)
-        return ok
-
-    def FPDFText_GetCharOrigin(self, textpage, i, ox, oy):  # noqa: N802
-        ok = self._raw.FPDFText_GetCharOrigin(textpage, i, ox, oy)
-        x, y = (ox._obj if hasattr(ox, "_obj") else ox), (oy._obj if hasattr(oy, "_obj") else oy)
-        x.value, y.value = self._point(x.value, y.value)
-        return ok
-
-    def FPDFText_GetCharBox(self, textpage, i, il, ir, ib, it):  # noqa: N802
-        ok = self._raw.FPDFText_GetCharBox(textpage, i, il, ir, ib, it)
-        vals = [(c._obj if hasattr(c, "_obj") else c) for c in (il, ib, ir, it)]
-        box = self._box(*(c.value for c in vals))
-        for c, v in zip(vals, box):
-            c.value = v
-        return ok
-
-
-def read_page_upright(pdf, index: int):
-    """:func:`docencoder.data.textlayer.read_page`, upright on a ``/Rotate`` page: its lines are
-    laid out in the displayed frame (crop box at the origin, rotation 0), so the text comes in
-    reading order and :meth:`~docencoder.data.textlayer.PageLayout.to_pixels` maps its boxes onto
-    the render (which pdfium draws upright)."""
-    import pypdfium2.raw as raw
-
-    from docencoder.data import textlayer as tl
-
-    page = pdf[index]
-    try:
-        rotation = int(page.get_rotation()) % 360
-        crop = tuple(float(v) for v in page.get_cropbox())
-    finally:
-        page.close()
-    if rotation == 0:
-        return tl.read_page(pdf, index)
-    page = pdf[index]
-    try:
-        textpage = page.get_textpage()
-        try:
-            chars, n_rotated, n_invisible = tl._read_chars(textpage, _UprightRaw(raw, crop, rotation))
-        finally:
-            textpage.close()
-    finally:
-        page.close()
-    w, h = crop[2] - crop[0], crop[3] - crop[1]
-    shown = (0.0, 0.0, h, w) if rotation % 180 else (0.0, 0.0, w, h)
-    lines = tl._split_lines(chars)
-    n_chars = sum(1 for line in lines for c in line.chars if not c.generated)
-    return tl.PageLayout(index, shown, 0, lines, n_rotated, n_invisible, n_chars)
 
 
 class ImageDocument(Document):
