@@ -18,7 +18,7 @@ from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = {"doc": str, "page": int, "text": str, "source": str, "text_layer": str, "model": str,
-          "dpi": int, "seconds": float}
+          "quantize": (str, type(None)), "dpi": int, "seconds": float}
 
 
 def _norm(text: str) -> str:
@@ -34,6 +34,8 @@ def _check_schema(rec: dict) -> None:
     for key, typ in SCHEMA.items():
         assert isinstance(rec[key], typ), (key, rec[key])
     assert rec["source"] in ("ocr", "text-layer") and rec["page"] >= 1 and rec["seconds"] >= 0
+    # the model's weights are read in a quantization; a text-layer page used no model
+    assert (rec["quantize"] is None) == (rec["source"] == "text-layer"), rec
 
 
 @pytest.fixture(scope="module")
