@@ -93,6 +93,8 @@ def register_bench(bench_subparsers) -> None:
     _register_robustness(bench_subparsers)
     from .probe import register_probe
     register_probe(bench_subparsers)
+    from .memory import register_memory
+    register_memory(bench_subparsers)
 
 
 def _split(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
