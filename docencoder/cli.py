@@ -7,12 +7,15 @@ Subcommands come from each layer's ``commands.py`` (``register(subparsers)``, an
 
 from __future__ import annotations
 
+import _thread
 import argparse
 import importlib
 import importlib.util
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 #: layers that contribute subcommands, imported lazily so ``docencoder ocr`` never imports Lightning
 _COMMAND_MODULES = ("docencoder.ocr.commands", "docencoder.eval.commands",
@@ -71,9 +74,42 @@ def _forget_caught_interrupt() -> None:
     exec("None", {})
 
 
+@contextmanager
+def _interrupts_not_swallowed() -> Iterator[None]:
+    """Redeliver a Ctrl-C that a finalizer swallowed.
+
+    Python raises KeyboardInterrupt wherever the main thread is when the signal is handled; when
+    that is a ``__del__`` (regex's Scanner during the transformers import does it, 1 run in ~40
+    with SIGINT 1.7 s into `docencoder ocr`), the exception is only reported to
+    ``sys.unraisablehook`` and dropped, and the run went on to the end as if no key was pressed.
+    The hook raises it again in the main thread from a timer thread a moment later: raised from
+    the hook itself, it would land in the hook and be dropped the same way."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable) -> None:
+        if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            threading.Timer(0.05, _thread.interrupt_main).start()
+            return
+        previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run one subcommand; Ctrl-C at any moment (importing torch, loading the model) ends with a
     one-line message and exit status 130, not a traceback."""
+    with _interrupts_not_swallowed():
+        rc = _main(argv)
+    if rc == EXIT_INTERRUPTED:
+        _forget_caught_interrupt()
+    return rc
+
+
+def _main(argv: Optional[Sequence[str]]) -> int:
     try:
         argv = list(sys.argv[1:] if argv is None else argv)
         if argv and argv[0] in _LIGHTNING:
@@ -85,13 +121,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help()
             return 2
-        rc = int(args.func(args) or 0)
+        return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("\ndocencoder: interrupted", file=sys.stderr)
-        rc = EXIT_INTERRUPTED
-    if rc == EXIT_INTERRUPTED:
-        _forget_caught_interrupt()
-    return rc
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":
