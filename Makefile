@@ -10,6 +10,10 @@ APT_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-eng fonts-lmodern font
 	fonts-linuxlibertine fonts-liberation fonts-freefont-ttf fonts-dejavu-core fonts-urw-base35 \
 	wamerican-insane
 TORCH := torch==2.14.1 torchvision==0.29.1
+# TeX Live classes and fonts (no -doc package: those are reserved for evaluation) for the LaTeX-typeset
+# training lines (`docencoder data latex`) and the whitepaper dev set's sources (data/devset_wp)
+TEX_PACKAGES := texlive-latex-base texlive-latex-recommended texlive-latex-extra texlive-publishers \
+	texlive-science texlive-fonts-recommended texlive-fonts-extra texlive-plain-generic lmodern cm-super tex-gyre
 
 .PHONY: install run test test-all bench data clean
 install: $(STAMP)
@@ -35,6 +39,7 @@ test-all: install
 # the training data of the shipped recipe (configs/line_cpu.yaml): Debian's PDFs (data/real/fetch.sh,
 # idempotent) and the shards built from them and from synthetic documents; each step skips what exists
 data: install
+	bash scripts/install-system.sh $(TEX_PACKAGES)
 	bash data/real/fetch.sh
 	test -f data/shards/real_v2/manifest.json || nice -n 10 $(VENV)/bin/docencoder data from-pdfs \
 		data/cache/real/pdfs -o data/shards/real_v2 --max-pages 100 --spread-pages --kinds line

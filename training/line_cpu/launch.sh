@@ -8,7 +8,7 @@
 #     aside (runs/line_cpu_done_*) and a new one starts.
 #  2. the shipped model (docencoder/assets/default, or $PARENT) records its run in training.json: a new leg
 #     warm-starts from it, continues the data stream (--data.batch_offset) and runs its own
-#     warmup + cosine of LEG_STEPS (default 8000, one 3-hour session of this CPU) at peak LEG_LR
+#     warmup (LEG_WARMUP steps, default 300) + cosine of LEG_STEPS (default 8000, one 3-hour session of this CPU) at peak LEG_LR
 #     (default 5e-4), so every session ends annealed and ships its best model (warm restarts).
 #  3. otherwise the first leg: line v2 takes compressor, CLIP, projector and decoder from the
 #     session-1 model line-v1 (git commit 521f354), SAM (now 128 wide) starts fresh.
@@ -25,12 +25,16 @@ RUN=runs/line_cpu
 SHIPPED=${PARENT:-docencoder/assets/default}
 LEG_STEPS=${LEG_STEPS:-8000}
 LEG_LR=${LEG_LR:-5e-4}
+LEG_WARMUP=${LEG_WARMUP:-300}
 if [ ! -f data/shards/real_v2/manifest.json ]; then
   bash data/real/fetch.sh
   nice -n 10 $BIN/docencoder data from-pdfs data/cache/real/pdfs -o data/shards/real_v2 --max-pages 100 --spread-pages --kinds line
 fi
 if [ ! -f data/shards/synth/manifest.json ]; then
   nice -n 10 $BIN/docencoder data synth-pdf -o data/shards/synth --docs 281 --seed 100 --kinds line
+fi
+if [ ! -f data/shards/latex/manifest.json ]; then
+  nice -n 10 $BIN/docencoder data latex -o data/shards/latex --docs 250 --seed 7
 fi
 args=()
 if [ -f "$RUN/checkpoints/last.ckpt" ] && $BIN/python - "$RUN" <<'PY'
@@ -56,7 +60,7 @@ if [ -f "$RUN/checkpoints/last.ckpt" ]; then
 elif [ -f "$SHIPPED/training.json" ]; then
   batches=$($BIN/python -c "import json; print(json.load(open('$SHIPPED/training.json'))['batches'])")
   mkdir -p runs/parent && cp "$SHIPPED"/*.json "$SHIPPED"/model.safetensors runs/parent/
-  args=(--model.init_from runs/parent --model.lr "$LEG_LR" --model.warmup_steps 300
+  args=(--model.init_from runs/parent --model.lr "$LEG_LR" --model.warmup_steps "$LEG_WARMUP"
         --data.batch_offset "$batches" --trainer.max_steps "$LEG_STEPS")
   echo "$(date -u +%FT%TZ) new leg from the shipped model after $batches batches: $LEG_STEPS steps, peak lr $LEG_LR" >> "$RUN/train.log"
 else
