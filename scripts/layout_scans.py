@@ -51,7 +51,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from docencoder.data import scan  # noqa: E402
-from docencoder.data.textlayer import open_pdf, read_page  # noqa: E402
+from docencoder.pdf.document import open_pdf  # noqa: E402
+from docencoder.pdf.textlayer import read_page  # noqa: E402
 from docencoder.eval.metrics import score_page  # noqa: E402
 from docencoder.ocr.layout import PageLayout, find_lines  # noqa: E402
 from docencoder.ocr.pages import PdfDocument  # noqa: E402

@@ -80,7 +80,8 @@ def test_licences_and_readme_name_every_source(rows):
 
 
 def test_ground_truth_is_the_checked_text_layer(rows):
-    from docencoder.data.textlayer import open_pdf, page_text
+    from docencoder.pdf.document import open_pdf
+    from docencoder.pdf.textlayer import page_text
 
     for r in rows:
         gt = (WP_DEV_DIR / r.gt).read_text(encoding="utf-8")
@@ -116,7 +117,7 @@ def test_scans_are_image_only_pdfs_of_the_clean_render(rows):
     import io
 
     from docencoder.data.scan import HARSH, SCAN, pdf_jpeg
-    from docencoder.data.textlayer import page_text
+    from docencoder.pdf.textlayer import page_text
     from docencoder.ocr.pages import PdfDocument
 
     for r in random.Random(1).sample(rows, 4):

@@ -59,7 +59,7 @@ def test_layouts_covered_and_size_budget(rows):
 
 def test_page_pdfs_text_layers_match_ground_truth(rows):
     """The stored ground truth is what the text-layer reader gives today (no silent drift)."""
-    from docencoder.data.textlayer import page_text
+    from docencoder.pdf.textlayer import page_text
 
     drifted = [r.id for r in rows if page_text(DEFAULT_DEV_DIR / r.pdf, 0)
                != (DEFAULT_DEV_DIR / r.gt).read_text("utf-8")]

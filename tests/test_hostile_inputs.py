@@ -23,8 +23,9 @@ import pytest
 from PIL import Image, ImageDraw
 from reportlab.pdfgen import canvas
 
-from docencoder.data import textlayer
+from docencoder.data.pdf_shards import pdf_samples
 from docencoder.ocr.pages import PdfDocument, open_document
+from docencoder.pdf.textlayer import PageLayout, line_words, union_box
 
 #: the page drawn by :func:`text_pdf`, as it must read: three lines, two blocks
 LINES = [(72, 72, "Alpha beta gamma delta"), (72, 92, "second line of words"),
@@ -78,19 +79,19 @@ def text_pdf(rotation: int = 0, size: tuple[float, float] = (612, 792),
     return out.getvalue()
 
 
-def _word_boxes(layout: textlayer.PageLayout, size: tuple[int, int]) -> list[tuple[str, tuple]]:
+def _word_boxes(layout: PageLayout, size: tuple[int, int]) -> list[tuple[str, tuple]]:
     """(word, pixel box) of every word of the layout's lines."""
     out = []
     for line in layout.lines:
-        words = textlayer._line_words(line)
+        words = line_words(line)
         assert words, line.text
         for chars in words:
-            box = layout.to_pixels(textlayer.union_box([c.box for c in chars]), size)
+            box = layout.to_pixels(union_box([c.box for c in chars]), size)
             out.append(("".join(c.text for c in chars), box))
     return out
 
 
-def assert_boxes_on_ink(layout: textlayer.PageLayout, image: Image.Image) -> None:
+def assert_boxes_on_ink(layout: PageLayout, image: Image.Image) -> None:
     """Every word box holds ink, and the word boxes hold (almost) all the page's ink."""
     a = np.asarray(image.convert("L")) < INK
     covered = np.zeros_like(a)
@@ -140,10 +141,10 @@ def test_page_boxes_away_from_the_origin(case, tmp_path):
 
 @pytest.mark.parametrize("rotation", [90, 270])
 def test_training_crops_of_a_rotated_page_match_its_text(rotation):
-    """``data from-pdfs`` cuts the same upright line crops (poppler's render) from a rotated page
+    """``data from-pdfs`` cuts the same upright line crops (the CLI's render) from a rotated page
     as from the unrotated one, with word spans."""
     def lines(pdf: bytes) -> list[tuple[str, np.ndarray, list]]:
-        (result,) = list(textlayer.pdf_samples(pdf, dpi=100, kinds=("line",)))
+        (result,) = list(pdf_samples(pdf, dpi=100, kinds=("line",)))
         return [(text, np.asarray(img, dtype=int), meta.get("words"))
                 for _, img, text, meta in result.samples]
 

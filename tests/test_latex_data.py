@@ -44,7 +44,8 @@ def test_one_document_to_shards(tmp_path):
     assert summary["samples"]["line"] <= summary["text_layer_lines"]
     assert read_manifest(tmp_path / "shards")["shards"]
     # the text layer spells what was typeset: two hyphens stay two, ligatures are letters
-    from docencoder.data.textlayer import find_pdfs, read_pages
+    from docencoder.data.pdf_shards import find_pdfs
+    from docencoder.pdf.textlayer import read_pages
 
     text = " ".join(l.text for p in find_pdfs(tmp_path / "pdf") for l in read_pages(p) for l in l.lines)
     assert "--verbose" in text.replace("- -", "--")

@@ -9,7 +9,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from docencoder.ocr.reader import (GenerationConfig, ModelLoadError, Reader, check_model_dir,
-                                   fit_and_pad, model_id, tile_grid)
+                                   model_id, tile_grid)
+from docencoder.pdf.render import fit_page
 
 
 def _save(name: str, directory, **overrides):
@@ -40,10 +41,13 @@ def test_tile_grid_follows_aspect():
     assert 2 <= rows * cols <= 6 and rows > cols
 
 
-def test_fit_and_pad_keeps_aspect():
-    out = fit_and_pad(Image.new("L", (400, 200), 0), 512, 512)
+def test_fit_page_keeps_aspect():
+    out = fit_page(Image.new("L", (400, 200), 0), width=512, height=512)
     assert out.size == (512, 512)
     assert out.getpixel((10, 10)) == 0 and out.getpixel((10, 300)) == 255  # padded below
+    wide = fit_page(Image.new("L", (100, 400), 0), width=300, height=200)  # (width, height)
+    assert wide.size == (300, 200)
+    assert wide.getpixel((49, 199)) == 0 and wide.getpixel((51, 10)) == 255  # padded right
 
 
 def test_page_model_reads_a_page(tmp_path):

@@ -9,7 +9,7 @@ from docencoder.data.pdfgen import (FALLBACK_PARAGRAPHS, PdfGenConfig, PdfGenera
                                     document_samples, generate_pdf, synth_to_shards,
                                     truetype_families)
 from docencoder.data.shards import read_manifest
-from docencoder.data.textlayer import read_pages
+from docencoder.pdf.textlayer import read_pages
 
 PARAS = FALLBACK_PARAGRAPHS
 

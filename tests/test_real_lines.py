@@ -16,8 +16,10 @@ from docencoder.data.lines import ink_mask, normalize_line
 from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.data.real_lines import ShardLineSource, cut_words, is_val_document, pixel_spans
 from docencoder.data.shards import ShardWriter
-from docencoder.data.textlayer import from_pdfs, pdf_samples, render_pages
+from docencoder.data.pdf_shards import from_pdfs, pdf_samples
 from docencoder.data.tokenizer import normalize_text
+from docencoder.pdf.document import open_pdf
+from docencoder.pdf.render import render_page
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 DEJAVU_OBLIQUE = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf"
@@ -25,6 +27,15 @@ DEJAVU_OBLIQUE = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf"
 CODE_WORDS = [("RLDejaVu", "return"), ("RLDejaVuO", "f(x)"), ("RLDejaVu", "=="),
               ("RLDejaVuO", "y_1"), ("RLDejaVu", "+"), ("RLDejaVu", "0.5;")]
 CODE_GAP_PT = 2.2  # a thin space: above the text layer's word-gap threshold, below the pixels'
+
+
+def render_pages(pdf, dpi: int, first: int, last: int) -> list:
+    """Pages ``first..last`` (0-based, inclusive) rendered as training and the CLI render them."""
+    doc = open_pdf(pdf)
+    try:
+        return [render_page(doc, i, dpi) for i in range(first, last + 1)]
+    finally:
+        doc.close()
 
 
 def _fonts() -> None:

@@ -125,7 +125,7 @@ def test_bars_colour_the_page_and_sidebars_keep_ink_dark():
 
 
 def test_scan_page_writes_an_image_only_pdf_that_renders_back(tmp_path):
-    from docencoder.data.textlayer import page_text
+    from docencoder.pdf.textlayer import page_text
     from docencoder.ocr.pages import PdfDocument
 
     img = _page(300, 420)

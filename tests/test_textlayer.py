@@ -1,4 +1,4 @@
-"""Text layer: line rebuilding, quality verdicts, and digital PDFs -> resumable shards."""
+"""Text layer (docencoder.pdf): line rebuilding, quality verdicts; digital PDFs -> resumable shards."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ from reportlab.pdfgen import canvas
 
 from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.data.shards import ShardDataset, ShardWriter, read_manifest
-from docencoder.data.textlayer import (PageLayout, from_pdfs, page_text, read_pages,
-                                       text_layer_quality)
+from docencoder.data.pdf_shards import from_pdfs
+from docencoder.pdf.document import open_pdf
+from docencoder.pdf.render import render_page
+from docencoder.pdf.textlayer import PageLayout, page_text, read_pages
+from docencoder.pdf.trust import text_layer_quality
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 
@@ -71,7 +74,7 @@ def test_to_pixels_maps_the_crop_box():
 def test_shown_frame_turns_user_space_clockwise(rotation, point):
     """A point 10 pt right of and 20 pt above the crop box's lower-left corner, on the page as
     displayed: /Rotate turns the page clockwise (the left edge comes to the top for 90)."""
-    from docencoder.data.textlayer import ShownFrame
+    from docencoder.pdf.textlayer import ShownFrame
 
     frame = ShownFrame((100.0, 50.0, 300.0, 150.0), rotation)  # 200 x 100 pt
     assert frame.point(110, 70) == point
@@ -156,9 +159,10 @@ def test_from_pdfs_redoes_a_half_done_pdf(tmp_path):
     assert "partial" not in keys and len(keys) == len(set(keys)) == sum(full["samples"].values())
 
 
-def test_unmapped_glyph_pages_keep_their_clean_lines():
-    from docencoder.data import textlayer
-    from docencoder.data.textlayer import pdf_samples
+def test_unmapped_glyph_pages_keep_their_clean_lines(monkeypatch):
+    from docencoder.data import pdf_shards
+    from docencoder.data.pdf_shards import pdf_samples
+    from docencoder.pdf.textlayer import REPLACEMENT
 
     font = _font()
 
@@ -168,19 +172,16 @@ def test_unmapped_glyph_pages_keep_their_clean_lines():
             c.drawString(72, 700 - 20 * k, f"clean line number {k} of prose that maps to text")
 
     pdf = _pdf(draw)
-    real_read = textlayer.read_page
+    real_read = pdf_shards.read_page
 
     def spoil(doc, index):  # the last line's glyphs lose their Unicode map
         layout = real_read(doc, index)
         for ch in layout.lines[-1].chars:
-            ch.text = textlayer.REPLACEMENT if ch.text.strip() else ch.text
+            ch.text = REPLACEMENT if ch.text.strip() else ch.text
         return layout
 
-    textlayer.read_page = spoil
-    try:
-        (result,) = list(pdf_samples(pdf, dpi=100))
-    finally:
-        textlayer.read_page = real_read
+    monkeypatch.setattr(pdf_shards, "read_page", spoil)
+    (result,) = list(pdf_samples(pdf, dpi=100))
     assert not result.ok and "unmapped" in result.reason
     kinds = [k for k, *_ in result.samples]
     assert "page" not in kinds and kinds.count("line") == 5
@@ -191,7 +192,7 @@ def test_line_crops_show_only_their_own_line():
     previous line's descenders), which would also shrink the text when normalised."""
     import numpy as np
 
-    from docencoder.data.textlayer import line_crops, render_pages
+    from docencoder.data.crops import line_crops
 
     font = _font()
     texts = ["Hgjpqy Tall (Brackets) [j]", "Äyjgq Hlk (curly) [bar]", "gypsy Quj ÅÉ jump"]
@@ -211,7 +212,9 @@ def test_line_crops_show_only_their_own_line():
     pdf = _pdf(pages)
     for dpi in (100, 150, 200):
         layout = next(read_pages(pdf, [0]))
-        full, *solos = render_pages(pdf, dpi, 0, len(texts))
+        doc = open_pdf(pdf)
+        full, *solos = [render_page(doc, i, dpi) for i in range(len(texts) + 1)]
+        doc.close()
         crops = list(line_crops(layout, full.convert("L")))
         assert [line.text for _, line, _ in crops] == texts
         for k, (crop, line, (x0, y0, x1, y1)) in enumerate(crops):
@@ -221,7 +224,7 @@ def test_line_crops_show_only_their_own_line():
 
 
 def test_spread_pages():
-    from docencoder.data.textlayer import spread_pages
+    from docencoder.data.pdf_shards import spread_pages
 
     assert spread_pages(10, None) == list(range(10)) == spread_pages(10, 10)
     assert spread_pages(12, 4) == [0, 4, 7, 11]  # four runs of one page
@@ -232,7 +235,7 @@ def test_spread_pages():
 
 
 def test_pdf_samples_spread_reads_pages_throughout():
-    from docencoder.data.textlayer import pdf_samples
+    from docencoder.data.pdf_shards import pdf_samples
 
     font = _font()
 

@@ -16,7 +16,7 @@ from typing import Callable
 
 
 def _from_pdfs(args: argparse.Namespace) -> int:
-    from .textlayer import from_pdfs
+    from .pdf_shards import from_pdfs
 
     kinds = tuple(k for k in args.kinds.split(",") if k)
     try:
@@ -62,7 +62,7 @@ def register_data_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("synth-pdf", help="generate whitepaper-like PDFs -> tar shards",
                        description="Typeset random whitepaper-like documents with reportlab, render "
-                       "them with poppler and write (page|line image, text) shards to OUT. "
+                       "them as the CLI does (pypdfium2) and write (page|line image, text) shards to OUT. "
                        "Deterministic for --seed; re-running resumes.")
     p.add_argument("-o", "--out", required=True, metavar="OUT", help="shard directory")
     p.add_argument("--docs", type=int, default=100, help="documents to generate (default 100)")
@@ -141,7 +141,7 @@ def _bench_data(args: argparse.Namespace) -> int:
             return len(doc.pages)
 
         rate, n, elapsed = _rate(one_doc, args.seconds)
-        rows.append(("reportlab PDF pages (typeset+poppler+text layer)", rate, n, elapsed))
+        rows.append(("reportlab PDF pages (typeset+render+text layer)", rate, n, elapsed))
         rows.append(("PDF-derived line crops (same run)", stats["line"] / elapsed, stats["line"],
                      elapsed))
         if split_line is not None:

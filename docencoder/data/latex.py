@@ -5,7 +5,7 @@ ligatures, kerning, math, small tables, footnotes and reference lists in the fac
 classes use. The PIL lines (:mod:`.lines`) and the reportlab documents (:mod:`.pdfgen`) look
 different, and the Debian PDFs (``data from-pdfs``) hold few journal pages. This module writes
 random LaTeX papers, typesets them and cuts line samples from their text layer with the existing
-pipeline (:func:`docencoder.data.textlayer.from_pdfs`), so the labels are what is printed and
+pipeline (:func:`docencoder.data.pdf_shards.from_pdfs`), so the labels are what is printed and
 pass the same trust check as every other PDF line.
 
 Text comes ONLY from the project corpus (``data/corpus/corpus.txt.gz``) and the training split of
@@ -491,7 +491,9 @@ def make_pdfs(pdf_dir: Path, docs: int, seed: int = 0, cfg: LatexConfig = LatexC
 def text_layer_lines(pdf_dir: Path) -> int:
     """Lines with a letter or digit in the text layers of every PDF of ``pdf_dir`` (no
     rendering): the denominator of the share of lines the trust checks keep."""
-    from .textlayer import find_pdfs, read_pages
+    from docencoder.pdf.textlayer import read_pages
+
+    from .pdf_shards import find_pdfs
 
     n = 0
     for path in find_pdfs(pdf_dir):
@@ -505,10 +507,10 @@ def latex_to_shards(out_dir: Path, docs: int, seed: int = 0, pdf_dir: Path = DEF
                     kinds: Sequence[str] = ("line",), log: Callable[[str], None] = print,
                     src: Optional[TextSource] = None) -> dict:
     """Typeset ``docs`` documents into ``pdf_dir``, then cut shards with
-    :func:`~docencoder.data.textlayer.from_pdfs` (the same trust check and crops as the Debian
+    :func:`~docencoder.data.pdf_shards.from_pdfs` (the same trust check and crops as the Debian
     PDFs). Returns from_pdfs' summary plus typesetting counts, seconds and the share of
     text-layer lines kept as samples."""
-    from .textlayer import from_pdfs
+    from .pdf_shards import from_pdfs
 
     t0 = time.time()
     typeset_counts = make_pdfs(Path(pdf_dir), docs, seed, cfg, src=src, log=log)

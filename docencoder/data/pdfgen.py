@@ -1,12 +1,12 @@
-"""Synthetic whitepaper-like PDFs with exact ground truth, rasterised through poppler.
+"""Synthetic whitepaper-like PDFs with exact ground truth, rasterised like the CLI's pages.
 
 Why generate PDFs rather than draw text images directly: inference reads PDFs rendered by
-poppler, so training pages should come out of the same renderer, with the same hinting,
-anti-aliasing and layout conventions (columns, justified text with hyphenation, footnotes, captions,
-ruled tables, display math, running headers, page numbers).
+:func:`docencoder.pdf.render.render_page`, so training pages should come out of the same renderer,
+with the same hinting, anti-aliasing and layout conventions (columns, justified text with
+hyphenation, footnotes, captions, ruled tables, display math, running headers, page numbers).
 
-Ground truth is taken from the generated PDF's own text layer (:mod:`.textlayer`), exactly as for
-real digital PDFs; the generator also records the text it drew, in drawing order, so a test can
+Ground truth is taken from the generated PDF's own text layer (:mod:`docencoder.pdf.textlayer`),
+exactly as for real digital PDFs; the generator also records the text it drew, in drawing order, so a test can
 prove that both agree. Everything is drawn in reading order (header, column 1 with its footnotes,
 column 2 with its footnotes, page number), which is the order the text layer reports.
 
@@ -890,8 +890,9 @@ class PdfSample:
 
 def document_samples(doc: GeneratedPdf, kinds: Sequence[str] = ("page", "line"),
                      source: str = "synthetic") -> list[PdfSample]:
-    """Render a generated document through poppler and cut its (page|line image, text) pairs."""
-    from .textlayer import pdf_samples
+    """Render a generated document (:func:`docencoder.pdf.render.render_page`) and cut its
+    (page|line image, text) pairs."""
+    from .pdf_shards import pdf_samples
 
     out = []
     for page in pdf_samples(doc.pdf, dpi=doc.dpi, kinds=kinds):

@@ -4,7 +4,7 @@ source for the line data module, so mixing real lines keeps batches a pure funct
 A shard line is a whole text line of a page, often wider than one 512-px piece, so each draw
 cuts a random run of consecutive words out of it. Where the words are comes from the text layer
 (``meta["words"]``: each word's pixel columns in the crop, written by
-:func:`.textlayer.word_spans`); only samples without it fall back to word gaps found in the
+:func:`.crops.word_spans`); only samples without it fall back to word gaps found in the
 pixels, which miss tight spacing (code, math, justified text) and then cannot use the line.
 
 Documents are split into train / val by a stable hash of their name, so reading can be measured

@@ -76,7 +76,7 @@ SOURCES: tuple[Source, ...] = (
     Source("gri-pdf-doc", "usr/share/doc/gri/gri.pdf.gz", "GPL-3+", "1col", 6),
 )
 
-# page quality thresholds (beyond docencoder.data.textlayer.text_layer_quality)
+# page quality thresholds (beyond docencoder.pdf.trust.text_layer_quality)
 #: a page with fewer visible characters is mostly white space or a figure
 MIN_VISIBLE_CHARS = 400
 #: more dot-leader lines than this marks a table of contents or an index
@@ -197,7 +197,8 @@ def page_ok(pdf, index: int) -> tuple[bool, str, str]:
     Returns:
         (ok, reason, page text).
     """
-    from docencoder.data.textlayer import read_page, text_layer_quality
+    from docencoder.pdf.textlayer import read_page
+    from docencoder.pdf.trust import text_layer_quality
 
     layout = read_page(pdf, index)
     text = layout.text
@@ -265,11 +266,20 @@ def extract_page(pdf, index: int, out: Path) -> None:
 
 
 def render(pdf_path: PathLike, dpi: int = DPI):
-    """The first page of a PDF as a grayscale PIL image at ``dpi`` (poppler, via pdf2image)."""
-    from pdf2image import convert_from_path
+    """The first page of a PDF as a grayscale PIL image at ``dpi``, rendered as the CLI renders
+    it (:func:`docencoder.pdf.render.render_page`).
 
-    images = convert_from_path(str(pdf_path), dpi=dpi, grayscale=True, first_page=1, last_page=1)
-    return images[0].convert("L")
+    The scans in ``data/devset/scans`` were made before the switch from poppler and are kept as
+    they are; a rebuild would differ from them by anti-aliasing only.
+    """
+    from docencoder.pdf.document import open_pdf
+    from docencoder.pdf.render import render_page
+
+    doc = open_pdf(pdf_path)
+    try:
+        return render_page(doc, 0, dpi)
+    finally:
+        doc.close()
 
 
 def scan_image(pdf_path: PathLike, page_id: str, seed: int, dpi: int = DPI):
@@ -288,7 +298,8 @@ def extract_pages(source: Source, dev_dir: Path, cache: Path, seed: int, log=pri
     PDF, ``gt`` the one-page PDF's text layer (checked equal to the source page's), ``version`` the
     Debian package's. Shared by both dev sets' builds, so a page is chosen and checked one way.
     """
-    from docencoder.data.textlayer import open_pdf, page_text
+    from docencoder.pdf.document import open_pdf
+    from docencoder.pdf.textlayer import page_text
 
     root, version = fetch_package(source.package, cache)
     pdf = open_pdf(_source_pdf(root, source, cache))

@@ -139,7 +139,8 @@ def _row(page_id: str, pdf_out: Path, gt: str, dev_dir: Path, seed: int, **field
 def build_typeset(style: Style, which: Sequence[int], pool: TextPool, dev_dir: Path,
                   cache: Path, seed: int, log=print) -> list[DevPage]:
     """Typeset one paper and keep its chosen pages that pass the quality check."""
-    from docencoder.data.textlayer import open_pdf, page_text
+    from docencoder.pdf.document import open_pdf
+    from docencoder.pdf.textlayer import page_text
 
     tex = paper_tex(style, pool, seed)
     pdf_path = typeset(tex, cache / "typeset" / style.name)

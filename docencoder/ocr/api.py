@@ -379,7 +379,7 @@ class OCR:
         t0 = time.perf_counter()
         verdict = NOT_CHECKED if document.is_pdf else ABSENT
         if document.is_pdf and mode != "never":
-            from docencoder.data.textlayer import OCR_MAX_UNMAPPED_FRACTION, text_layer_quality
+            from docencoder.pdf.trust import OCR_MAX_UNMAPPED_FRACTION, text_layer_quality
 
             try:
                 text = document.text(page)  # type: ignore[attr-defined]

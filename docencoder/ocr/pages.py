@@ -2,9 +2,11 @@
 
 A batch job may hold thousands of pages, so a document is never rendered whole: a
 :class:`Document` opens the file lazily (pypdfium2 reads objects on demand) and renders the page
-that is asked for, which keeps memory flat however long the PDF is. Every way a file can be bad —
-missing, unreadable, empty, not what its name says, encrypted, corrupt, truncated, absurdly large
-pages — becomes a :class:`DocumentError` or :class:`PageError` with a message a user can act on.
+that is asked for, which keeps memory flat however long the PDF is. PDFs are opened, rendered and
+their text layers read by :mod:`docencoder.pdf` (the same code builds the training data); every
+way a file can be bad — missing, unreadable, empty, not what its name says, encrypted, corrupt,
+truncated, absurdly large pages — becomes a :class:`DocumentError` or :class:`PageError` with a
+message a user can act on.
 """
 
 from __future__ import annotations
@@ -17,25 +19,19 @@ from typing import Iterable, Optional, Sequence
 
 from PIL import Image
 
+from docencoder.pdf.document import DocumentError, PageError, check_readable, open_pdf
+from docencoder.pdf.render import MAX_PAGE_PIXELS, render_page
+from docencoder.pdf.textlayer import PageLayout as TextLayout
+from docencoder.pdf.textlayer import read_page
+
+__all__ = ["MAX_PAGE_PIXELS", "Document", "DocumentError", "ImageDocument", "PageError",
+           "PdfDocument", "expand_inputs", "image_dpi", "open_document", "parse_pages",
+           "select_pages", "to_gray"]
+
 PDF_SUFFIXES = (".pdf",)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
 SUPPORTED_SUFFIXES = PDF_SUFFIXES + IMAGE_SUFFIXES
-#: points per inch in PDF user space
-POINTS_PER_INCH = 72.0
-#: largest page image we render or accept (pixels): A0 at 150 dpi is ~35 MP; the layout step holds
-#: a few arrays of this size, so the cap bounds a worker's memory
-MAX_PAGE_PIXELS = 40_000_000
-#: a PDF's header must appear within this many leading bytes (the spec allows leading junk)
-_PDF_MAGIC_WINDOW = 1024
 _GLOB_CHARS = "*?["
-
-
-class DocumentError(Exception):
-    """A whole input cannot be read (missing, corrupt, encrypted, not a PDF/image, ...)."""
-
-
-class PageError(Exception):
-    """One page cannot be read; the document's other pages still can."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -209,65 +205,29 @@ class Document:
         self.close()
 
 
-def _check_readable(path: Path) -> None:
-    if not path.exists():
-        raise DocumentError("no such file (a broken link?)" if path.is_symlink() else "no such file")
-    if path.is_dir():
-        raise DocumentError("is a directory")
-    try:
-        with open(path, "rb") as f:
-            f.read(1)
-    except OSError as e:
-        raise DocumentError(f"cannot read file: {e.strerror or e}") from e
-    if path.stat().st_size == 0:
-        raise DocumentError("empty file (0 bytes)")
-
-
 class PdfDocument(Document):
-    """A PDF opened with pypdfium2; pages are rendered one at a time and closed at once."""
+    """A PDF, open for the length of a job; pages are rendered one at a time and closed at once."""
 
     is_pdf = True
 
     def __init__(self, path: str | Path, max_pixels: int = MAX_PAGE_PIXELS) -> None:
-        import pypdfium2 as pdfium
-
         self.path = Path(path)
         self.max_pixels = max_pixels
-        _check_readable(self.path)
-        with open(self.path, "rb") as f:
-            head = f.read(_PDF_MAGIC_WINDOW)
-        if b"%PDF-" not in head:
-            raise DocumentError(f"not a PDF (no %PDF- header; the file starts with {head[:16]!r})")
-        try:
-            self._pdf = pdfium.PdfDocument(str(self.path))
-        except pdfium.PdfiumError as e:
-            msg = str(e)
-            if "password" in msg.lower():
-                raise DocumentError("encrypted PDF: a password is required to open it") from e
-            raise DocumentError(f"corrupt or truncated PDF: {msg}") from e
-        try:
-            self._n = len(self._pdf)
-        except Exception as e:  # pdfium can fail late on a broken page tree
-            self._pdf.close()
-            raise DocumentError(f"corrupt PDF: cannot count pages ({e})") from e
-        if self._n == 0:
-            self._pdf.close()
-            raise DocumentError("PDF has no pages (corrupt or truncated?)")
+        self._pdf = open_pdf(self.path, check_file=True)
+        self._n = len(self._pdf)
 
     @property
     def n_pages(self) -> int:
         return self._n
 
     def text(self, page: int) -> str:
-        """The text layer of a 1-based page in reading order (:mod:`docencoder.data.textlayer`:
+        """The text layer of a 1-based page in reading order (:mod:`docencoder.pdf.textlayer`:
         the same reading as the training data's), from the document already open."""
         return self.layout(page).text
 
-    def layout(self, page: int):
-        """The text layer of a 1-based page (a :class:`~docencoder.data.textlayer.PageLayout`)
-        in the page's displayed, upright frame, like its render."""
-        from docencoder.data.textlayer import read_page
-
+    def layout(self, page: int) -> TextLayout:
+        """The text layer of a 1-based page in the page's displayed, upright frame, like its
+        render."""
         return read_page(self._pdf, page - 1)
 
     def page_size(self, page: int) -> tuple[float, float]:
@@ -279,32 +239,7 @@ class PdfDocument(Document):
             p.close()
 
     def render(self, page: int, dpi: int) -> tuple[Image.Image, int]:
-        import pypdfium2 as pdfium
-
-        try:
-            p = self._pdf[page - 1]
-        except (pdfium.PdfiumError, IndexError) as e:
-            raise PageError(f"cannot load page {page}: {e}") from e
-        try:
-            w_pt, h_pt = p.get_size()
-            scale = dpi / POINTS_PER_INCH
-            w_px, h_px = round(w_pt * scale), round(h_pt * scale)
-            if w_px * h_px > self.max_pixels:
-                raise PageError(
-                    f"page is {w_pt / POINTS_PER_INCH:.1f} x {h_pt / POINTS_PER_INCH:.1f} in; at "
-                    f"{dpi} dpi that is {w_px} x {h_px} = {w_px * h_px / 1e6:.0f} megapixels, above "
-                    f"the cap of {self.max_pixels / 1e6:.0f} (lower --dpi)")
-            if w_px < 1 or h_px < 1:
-                raise PageError(f"page has no area ({w_pt:.1f} x {h_pt:.1f} pt)")
-            try:
-                bitmap = p.render(scale=scale, grayscale=True)
-                img = bitmap.to_pil().convert("L")
-                bitmap.close()
-            except pdfium.PdfiumError as e:
-                raise PageError(f"cannot render page {page}: {e}") from e
-            return img, dpi
-        finally:
-            p.close()
+        return render_page(self._pdf, page - 1, dpi, self.max_pixels), dpi
 
     def close(self) -> None:
         self._pdf.close()
@@ -315,7 +250,7 @@ class ImageDocument(Document):
 
     def __init__(self, path: str | Path, max_pixels: int = MAX_PAGE_PIXELS) -> None:
         self.path = Path(path)
-        _check_readable(self.path)
+        check_readable(self.path)
         try:
             self._img = Image.open(self.path)
             self._img.verify()  # reads the whole file: catches truncation and bad checksums

@@ -34,6 +34,8 @@ from typing import TYPE_CHECKING, Optional, Sequence
 import numpy as np
 from PIL import Image
 
+from docencoder.pdf.render import fit_page
+
 from .layout import LayoutConfig, PageLayout, find_lines
 
 if TYPE_CHECKING:
@@ -383,7 +385,7 @@ class Reader:
         from docencoder.data.lines import to_tensor
 
         g = self.cfg.geometry
-        view = fit_and_pad(page, g.width, g.height)
+        view = fit_page(page, width=g.width, height=g.height)
         pixels = to_tensor([view])[0]  # (3, H, W)
         if not g.tile_size:
             return pixels, None, None
@@ -432,16 +434,6 @@ class Reader:
     def read_image(self, image: Image.Image) -> str:
         """Text of one page (or line) image."""
         return self.read_pages([image])[0]
-
-
-def fit_and_pad(page: Image.Image, width: int, height: int) -> Image.Image:
-    """Scale a page to fit ``width x height`` (aspect kept) and pad with white, top-left aligned."""
-    gray = page.convert("L")
-    scale = min(width / gray.width, height / gray.height)
-    w, h = max(1, round(gray.width * scale)), max(1, round(gray.height * scale))
-    canvas = Image.new("L", (width, height), 255)
-    canvas.paste(gray.resize((w, h), Image.Resampling.BICUBIC), (0, 0))
-    return canvas
 
 
 def tile_grid(size: tuple[int, int], min_tiles: int, max_tiles: int) -> tuple[int, int]:

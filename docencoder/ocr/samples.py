@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Sequence
 
-#: points per inch (PDF user space)
-POINTS_PER_INCH = 72.0
+from docencoder.pdf.document import POINTS_PER_INCH
 
 #: our own paragraphs of technical prose (written for this project), reused round-robin
 SAMPLE_PARAGRAPHS: tuple[str, ...] = (
@@ -233,30 +232,34 @@ def make_scanned_pdf(source: str | Path, path: str | Path, dpi: int = 150,
         dpi: resolution of the embedded page pictures.
         pages: 1-based pages to convert to pictures; the others keep their text layer (None = all).
     """
-    import pypdfium2 as pdfium
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
 
-    pdf = pdfium.PdfDocument(str(source))
+    from docencoder.pdf.document import open_pdf
+    from docencoder.pdf.render import render_page
+
+    pdf = open_pdf(source)
     c = canvas.Canvas(str(path), invariant=1)
     try:
         for i in range(len(pdf)):
             page = pdf[i]
-            w, h = page.get_size()
-            c.setPageSize((w, h))
-            if pages is None or i + 1 in pages:
-                img = page.render(scale=dpi / POINTS_PER_INCH, grayscale=True).to_pil()
-                c.drawImage(ImageReader(img), 0, 0, width=w, height=h)
-            else:
-                c.setFont("Times-Roman", 10)
+            try:
+                w, h = page.get_size()
                 textpage = page.get_textpage()
                 text = textpage.get_text_bounded()
                 textpage.close()
+            finally:
+                page.close()
+            c.setPageSize((w, h))
+            if pages is None or i + 1 in pages:
+                img = render_page(pdf, i, dpi)
+                c.drawImage(ImageReader(img), 0, 0, width=w, height=h)
+            else:
+                c.setFont("Times-Roman", 10)
                 y = h - 72
                 for line in text.splitlines():
                     c.drawString(72, y, line)
                     y -= 12
-            page.close()
             c.showPage()
     finally:
         pdf.close()
