@@ -253,3 +253,58 @@ def test_pdf_samples_spread_reads_pages_throughout():
     assert [r.samples[0][2] for r in spread] == [f"this is page number {n} of the document"
                                                  for n in (0, 4, 7, 11)]
     assert all(len(r.samples[0][3]["words"]) == 8 for r in spread)
+
+
+def test_text_outside_the_crop_box_is_left_out_and_counted(tmp_path):
+    """Characters drawn off the page are not shown, so they are not read: the page text, the
+    ``--text-layer only`` reading and the training labels hold only what the render shows (a
+    character counts as shown when the centre of its box is on the page)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from docencoder.data.pdf_shards import pdf_samples
+
+    font = _font()
+    drawn = [(72, 700, "a line that is wholly on the page"),
+             (-60, 650, "offleft then visible words"),  # runs past the left edge
+             (520, 600, "visible then offright words"),  # runs past the right edge (612)
+             (72, 800, "above the top edge")]  # wholly off: the page is 792 high
+
+    def draw(c):
+        c.setFont(font, 12)
+        for x, y, text in drawn:
+            c.drawString(x, y, text)
+
+    def shown(x: float, text: str) -> str:  # the characters whose advance centre is on the page
+        out = []
+        for ch in text:
+            w = stringWidth(ch, font, 12)
+            out.append(ch if 0 <= x + w / 2 <= 612 else "")
+            x += w
+        return "".join(out)
+
+    expected = [shown(x, t).strip() for x, y, t in drawn if y < 792]
+    assert expected[1].startswith("n ") and expected[2].endswith(" offr")  # both cut mid-word
+    pdf = _pdf(draw)
+    (layout,) = list(read_pages(pdf))
+    assert [line.text for line in layout.lines] == expected
+    assert layout.n_off_page == sum(len(t.replace(" ", "")) for _, _, t in drawn) - sum(
+        len(t.replace(" ", "")) for t in expected)
+    (result,) = list(pdf_samples(pdf, dpi=72, kinds=("line",)))
+    assert [text for _, _, text, _ in result.samples] == expected
+    from docencoder import OCR
+
+    (tmp_path / "off.pdf").write_bytes(pdf)
+    (page,) = OCR(text_layer="only").read(tmp_path / "off.pdf")
+    assert page.text == layout.text and "offleft" not in page.text and "above" not in page.text
+
+    # a crop box smaller than the media box: text between the two is not shown either
+    def cropped(c):
+        c.setCropBox((100, 100, 500, 700))
+        c.setFont(font, 12)
+        c.drawString(150, 650, "inside the crop box")
+        c.drawString(150, 720, "between crop and media box")  # y 720 > crop top 700
+
+    (layout,) = list(read_pages(_pdf(cropped)))
+    assert layout.text == "inside the crop box"
+    assert layout.crop_box == (100, 100, 500, 700)
+    assert layout.n_off_page == len("betweencropandmediabox")

@@ -19,6 +19,10 @@ which). The text layer is only usable after some care, which is what this module
   and its boxes fall on the render (:func:`.render.render_page`); characters rotated on the
   displayed page (margin stamps, sideways tables) are left out: they are not part of the
   horizontal reading order, and their crops would not be line images.
+* characters whose box centre lies outside the crop box are left out and counted
+  (:attr:`PageLayout.n_off_page`): they are drawn but not shown (text running past the page
+  edge, marks beyond the crop box), so the page's text must not hold them, and a training line
+  partly off the page would otherwise get a clamped crop that no longer shows its label.
 
 Box convention: PDF points, ``(left, bottom, right, top)``, y up, in the displayed frame of the
 page (:attr:`PageLayout.crop_box`); :meth:`PageLayout.to_pixels` maps a box onto a render as
@@ -136,6 +140,9 @@ class PageLayout:
     n_rotated: int = 0  # characters left out because they are not horizontal
     n_invisible: int = 0  # characters drawn invisibly (an OCR layer over a scan)
     n_chars: int = 0  # glyph characters kept in ``lines``
+    #: glyph characters left out because their box's centre lies outside the crop box: drawn
+    #: but not shown (clipped by the viewer and by the render), so not part of the page's text
+    n_off_page: int = 0
 
     @property
     def text(self) -> str:
@@ -281,17 +288,36 @@ class ShownFrame:
         return angle if angle < 0 else (angle + math.radians(self.rotation)) % (2 * math.pi)
 
 
-def _read_chars(textpage, raw, frame: Optional[ShownFrame] = None) -> tuple[list[Char], int, int]:
-    """Every horizontal character of a text page, plus counts of rotated and invisible ones.
+def _inside(box: Box, page: Box) -> bool:
+    """Whether the centre of ``box`` lies in ``page`` (both (left, bottom, right, top), edges in)."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return page[0] <= cx <= page[2] and page[1] <= cy <= page[3]
+
+
+@dataclass
+class _Dropped:
+    """Characters :func:`_read_chars` left out (or, for ``invisible``, kept but flagged)."""
+
+    rotated: int = 0  # not horizontal on the displayed page
+    invisible: int = 0  # drawn in render mode 3 (kept: the caller judges the page)
+    off_page: int = 0  # glyphs whose box centre lies outside the crop box
+
+
+def _read_chars(textpage, raw, shown: Box,
+                frame: Optional[ShownFrame] = None) -> tuple[list[Char], _Dropped]:
+    """Every horizontal character of a text page that is shown, plus counts of those left out.
 
     With ``frame``, geometry and angles are those of the displayed page (:class:`ShownFrame`),
-    so "horizontal" means horizontal as shown.
+    so "horizontal" means horizontal as shown. ``shown`` is the crop box in the same frame as the
+    characters' boxes: a character whose box centre lies outside it is drawn off the page (text
+    running past the edge, a slug or printer's mark beyond the crop box) and nobody sees it, so
+    it is left out of the text, and of training labels whose crops could not show it.
 
     A surrogate pair becomes one character (with the box and origin of its first half); a lone
     surrogate, which stands for no character, is dropped.
     """
     chars: list[Char] = []
-    n_rotated = n_invisible = 0
+    dropped = _Dropped()
     rect = raw.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
     il, ir, ib, it = (ctypes.c_double() for _ in range(4))
@@ -314,16 +340,16 @@ def _read_chars(textpage, raw, frame: Optional[ShownFrame] = None) -> tuple[list
         if generated and chr(code) in "\r\n":
             chars.append(Char("\n", (0, 0, 0, 0), (0, 0), True))  # pdfium's own line break
             continue
+        invisible = False
         if not generated:
             angle = raw.FPDFText_GetCharAngle(textpage, i)  # [0, 2 pi), -1 on error
             if frame is not None:
                 angle = frame.angle(angle)
             if angle >= 0 and min(angle, 2 * math.pi - angle) > MAX_ANGLE:
-                n_rotated += 1
+                dropped.rotated += 1
                 continue
             obj = raw.FPDFText_GetTextObject(textpage, i)
-            if obj and raw.FPDFTextObj_GetTextRenderMode(obj) == _INVISIBLE_MODE:
-                n_invisible += 1
+            invisible = bool(obj) and raw.FPDFTextObj_GetTextRenderMode(obj) == _INVISIBLE_MODE
         if raw.FPDFText_HasUnicodeMapError(textpage, i) == 1 or code == 0:
             text = REPLACEMENT
         else:
@@ -339,10 +365,14 @@ def _read_chars(textpage, raw, frame: Optional[ShownFrame] = None) -> tuple[list
         if frame is not None:
             box, origin = frame.rect(box), frame.point(*origin)
             ink = None if ink is None else frame.rect(ink)
+        if not _inside(box, shown):
+            dropped.off_page += not generated and bool(text.strip())
+            continue
+        dropped.invisible += invisible
         if ink is not None and not _plausible_ink(ink, box):
             ink = None
         chars.append(Char(text, box, origin, generated, ink))
-    return chars, n_rotated, n_invisible
+    return chars, dropped
 
 
 def _split_lines(chars: Sequence[Char]) -> list[TextLine]:
@@ -406,16 +436,18 @@ def read_page(pdf, index: int) -> PageLayout:
         crop = tuple(float(v) for v in page.get_cropbox())
         rotation = int(page.get_rotation()) % 360
         frame = ShownFrame(crop, rotation) if rotation else None
+        shown = frame.box if frame else crop
         textpage = page.get_textpage()
         try:
-            chars, n_rotated, n_invisible = _read_chars(textpage, raw, frame)
+            chars, dropped = _read_chars(textpage, raw, shown, frame)
         finally:
             textpage.close()
     finally:
         page.close()
     lines = _split_lines(chars)
     n_chars = sum(1 for line in lines for c in line.chars if not c.generated)
-    return PageLayout(index, frame.box if frame else crop, lines, n_rotated, n_invisible, n_chars)
+    return PageLayout(index, shown, lines, dropped.rotated, dropped.invisible, n_chars,
+                      dropped.off_page)
 
 
 def read_pages(pdf_path: PdfInput, pages: Optional[Sequence[int]] = None) -> Iterator[PageLayout]:
