@@ -37,6 +37,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
 
+from .document import PdfBox as Box
 from .document import PdfInput, open_pdf
 
 #: pdfium's code for a hyphen it joined across a line break
@@ -240,9 +241,6 @@ def _plausible_ink(ink: tuple[float, float, float, float], box: tuple[float, flo
 #: character indices, its high and its low surrogate
 _HIGH_SURROGATE = (0xD800, 0xDBFF)
 _LOW_SURROGATE = (0xDC00, 0xDFFF)
-
-
-Box = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True)
