@@ -32,7 +32,7 @@ def test_open_errors_name_the_problem(tmp_path):
     broken.write_bytes(b"%PDF-1.4 garbage")
     with pytest.raises(DocumentError, match="corrupt or truncated"):
         open_pdf(broken, check_file=True)
-    with pytest.raises(DocumentError, match="broken.pdf"):  # without the checks: named, a ValueError
+    with pytest.raises(DocumentError, match="broken.pdf"):  # unchecked: named all the same
         open_pdf(broken)
     locked = tmp_path / "locked.pdf"
     locked.write_bytes(_pdf(encrypt="pw"))
