@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.docencoder-installed
-# Debian packages: PDF rendering, the Tesseract baseline, the fonts whitepapers are set in, and the
+# Debian packages: poppler (only for scripts/render_bench.py, which measured pypdfium2 against it), the Tesseract baseline, the fonts whitepapers are set in, and the
 # large word list of the synthetic lines of unpredictable text (docencoder/data/vocab.py).
 APT_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-eng fonts-lmodern fonts-cmu fonts-texgyre \
 	fonts-linuxlibertine fonts-liberation fonts-freefont-ttf fonts-dejavu-core fonts-urw-base35 \
