@@ -42,6 +42,72 @@ def test_token_count_per_geometry(name):
         assert cfg.vision_tokens(n_tiles=4) == 4 * 100 + 256
 
 
+#: the reading path of every registered config: line models read one text line at a time
+EXPECTED_KINDS = {"line": "line", "line-v1": "line", "line-tiny": "line", "tiny": "page",
+                  "small": "page", "base": "page", "large": "page", "gundam": "page",
+                  "deepseek-scale": "page"}
+
+
+def test_every_config_has_its_geometry_kind():
+    assert set(EXPECTED_KINDS) == set(config_names())  # a new config says which path it takes
+    for name in config_names():
+        g = get_config(name).geometry
+        assert g.kind == EXPECTED_KINDS[name], name
+        assert not (g.kind == "line" and g.tile_size), name
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_geometry_kind_round_trips_through_config_json(name, tmp_path):
+    import json
+
+    from docencoder.model.weights import load_config, save_config
+
+    cfg = get_config(name)
+    save_config(cfg, tmp_path)  # what save_pretrained writes beside the weights
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["geometry"]["kind"] == EXPECTED_KINDS[name]
+    assert load_config(tmp_path) == cfg
+
+
+@pytest.mark.parametrize("name", config_names())
+def test_config_json_without_kind_gets_it_from_the_name(name, tmp_path):
+    """config.json written before ``geometry.kind`` (the shipped model, older exports): the kind
+    follows the old rule, a name starting with ``line``; the rest of the config is unchanged."""
+    import json
+
+    from docencoder.model.weights import load_config
+
+    d = get_config(name).to_dict()
+    del d["geometry"]["kind"]
+    (tmp_path / "config.json").write_text(json.dumps(d))
+    assert load_config(tmp_path) == get_config(name)
+
+
+def test_shipped_config_is_a_line_geometry():
+    import json
+
+    from docencoder.model.weights import load_config
+    from docencoder.ocr.model_dir import DEFAULT_MODEL_DIR
+
+    if not (DEFAULT_MODEL_DIR / "config.json").is_file():
+        pytest.skip("no shipped model in this checkout")
+    assert "kind" not in json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())["geometry"]
+    assert load_config(DEFAULT_MODEL_DIR).geometry.kind == "line"
+
+
+def test_geometry_kind_is_checked_and_kept_by_overrides():
+    with pytest.raises(ValueError, match="geometry.kind='column'"):
+        get_config("tiny", geometry={"kind": "column", "height": 512, "width": 512})
+    with pytest.raises(ValueError, match="no tiles"):
+        get_config("line", geometry={"kind": "line", "height": 32, "width": 512, "tile_size": 64})
+    # a geometry override that names no kind keeps the config's
+    assert get_config("line-tiny", geometry={"height": 32, "width": 512}).geometry.kind == "line"
+    assert get_config("tiny", geometry={"height": 640, "width": 640},
+                      expected_tokens=100).geometry.kind == "page"
+    assert get_config("tiny", geometry={"kind": "line", "height": 64, "width": 512},
+                      expected_tokens=None).geometry.kind == "line"
+
+
 def test_geometry_mismatch_is_refused():
     with pytest.raises(ValueError, match="expected 64"):
         get_config("tiny", expected_tokens=64, geometry={"height": 640, "width": 640})
@@ -227,6 +293,7 @@ def test_save_load_reproduces_outputs(tiny_line_model, tmp_path):
     model = tiny_line_model.eval()
     save_pretrained(model, tmp_path)
     again = load_pretrained(tmp_path)
+    assert again.cfg == model.cfg and again.cfg.geometry.kind == "line"
     x, ids = pixels(model.cfg, 2), sequence(model.cfg, 7, B=2)
     assert torch.equal(model(x, ids).logits, again(x, ids).logits)
     assert torch.equal(model.generate(x, [5], max_new_tokens=8), again.generate(x, [5], max_new_tokens=8))
@@ -368,7 +435,7 @@ def test_fused_projections_give_the_same_ids_in_float_and_int8(tiny_line_model):
     import copy
 
     from docencoder.model.decoder import fuse_projections
-    from docencoder.ocr.reader import quantize_int8
+    from docencoder.ocr.quantize import quantize_int8
 
     model = _peaky(tiny_line_model)
     x = pixels(model.cfg, 4, seed=12)

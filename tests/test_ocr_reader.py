@@ -1,4 +1,5 @@
-"""The reader's page path (DeepSeek-OCR geometries), tiling, caps and model ids."""
+"""The reader: the path its geometry kind picks, the page path (DeepSeek-OCR geometries), tiling,
+the line path's caps and dynamic widths, model ids, int8 wiring (numerics: test_quantize.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from docencoder.ocr.reader import (GenerationConfig, ModelLoadError, Reader, check_model_dir,
-                                   model_id, tile_grid)
+from docencoder.ocr.reader import (GenerationConfig, ModelLoadError, PagePieces, Reader,
+                                   check_model_dir, model_id, tile_grid)
 from docencoder.pdf.render import fit_page
 
 
@@ -91,7 +92,7 @@ def test_line_caps_bound_runaways(tmp_path):
     ImageDraw.Draw(line).text((5, 8), "short", fill=0)
     pieces = split_line(line)
     (text,) = r.read_pieces(pieces)
-    assert len(r.tokenizer.encode(text)) <= r._line_cap(0.2) + 2
+    assert len(r.tokenizer.encode(text)) <= r.line_reader.line_cap(0.2) + 2
 
 
 # ---------------------------------------------------------------------- dynamic-width reading
@@ -238,20 +239,8 @@ def test_fixed_width_model_always_encodes_the_full_width(tmp_path):
 
 
 # ---------------------------------------------------------------------- int8 inference
-def test_quantize_modes():
-    from docencoder.ocr.reader import resolve_quantize
-
-    assert resolve_quantize("auto", "cpu") == "int8"
-    assert resolve_quantize("auto", "cuda:0") == "none"
-    assert resolve_quantize("none", "cpu") == "none"
-    with pytest.raises(ValueError, match="CPU only"):
-        resolve_quantize("int8", "cuda")
-    with pytest.raises(ValueError, match="unknown quantize"):
-        resolve_quantize("fp8", "cpu")
-
-
 def test_int8_reader_quantizes_linears_but_not_the_tied_head(tmp_path):
-    from torch import nn
+    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
 
     d = _save("line-tiny", tmp_path / "m")
     fp32 = Reader(d, quantize="none")
@@ -259,20 +248,82 @@ def test_int8_reader_quantizes_linears_but_not_the_tied_head(tmp_path):
     assert int8.quantize == "int8" and fp32.quantize == "none"
     assert int8.batch_size == 64  # the CPU default (encoded in chunks of 8)
     assert int8.model_id == fp32.model_id  # the output still names the weights
-    from torch.ao.nn.quantized.dynamic import Linear as QuantizedLinear
-
-    quantized = [n for n, m in int8.model.named_modules() if isinstance(m, QuantizedLinear)]
-    assert any(n.startswith("sam.") for n in quantized) and any(n.startswith("decoder.model.")
-                                                                 for n in quantized)
-    assert "clip.transformer.resblocks.0.attn.in_proj" in quantized  # CLIP's attention too
-    assert not any(isinstance(m, nn.MultiheadAttention) for m in int8.model.modules())
-    plain = [n for n, m in int8.model.named_modules() if type(m) is nn.Linear]
-    assert plain == ["decoder.lm_head"]
-    dec = int8.model.decoder
-    assert dec.lm_head.weight is dec.get_input_embeddings().weight  # still tied
-    pixels = torch.rand(2, 3, 32, 256) * 2 - 1
-    with torch.inference_mode():
-        a, b = fp32.model.encode_image(pixels), int8.model.encode_image(pixels)
-    assert ((a - b).norm() / a.norm()).item() < 0.1  # int8 rounding, not a different model
+    assert "clip.transformer.resblocks.0.attn.in_proj" in [
+        n for n, m in int8.model.named_modules() if isinstance(m, QuantizedLinear)]
+    assert not any(isinstance(m, QuantizedLinear) for m in fp32.model.modules())
     texts = int8.read_pieces([_inked(200), _inked(60)])
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+# ---------------------------------------------------------------------- the path a kind picks
+def _rename(d, name: str, kind=None):
+    """Give a saved model another config name (and kind; None = drop it, as older exports)."""
+    import json
+
+    path = d / "config.json"
+    cfg = json.loads(path.read_text())
+    cfg["name"] = name
+    if kind is None:
+        del cfg["geometry"]["kind"]
+    else:
+        cfg["geometry"]["kind"] = kind
+    path.write_text(json.dumps(cfg))
+    return d
+
+
+def test_geometry_kind_not_the_name_picks_the_path(tmp_path):
+    from docencoder.ocr.reader import LineReader, PageReader
+
+    lines = Reader(_rename(_save("line-tiny", tmp_path / "a"), "my-lines", "line"), quantize="none")
+    assert lines.is_line_model and isinstance(lines.impl, LineReader)
+    assert lines.line_reader is lines.impl
+    with pytest.raises(TypeError, match="line model"):
+        lines.page_reader
+    page = Reader(_rename(_save("tiny", tmp_path / "b"), "line-like-name", "page"), quantize="none")
+    assert not page.is_line_model and isinstance(page.impl, PageReader)
+    with pytest.raises(TypeError, match="page model"):
+        page.page_pieces(_page())
+    # a config.json from before the kind: the old rule, its name
+    old_line = _rename(_save("line-tiny", tmp_path / "c"), "line-old")
+    old_page = _rename(_save("tiny", tmp_path / "d"), "tiny-old")
+    assert Reader(old_line, quantize="none").is_line_model
+    assert not Reader(old_page, quantize="none").is_line_model
+
+
+def test_page_texts_joins_pieces_lines_and_blocks():
+    from docencoder.ocr.line_reader import all_pieces, page_texts
+
+    blank = Image.new("L", (8, 8), 255)
+    a = PagePieces([[[blank, blank], [blank]], [[blank]]])  # [block][line][piece]
+    b = PagePieces([[[blank]], [[blank, blank]]])
+    assert len(all_pieces([a, b])) == a.count + b.count == 7
+    texts = ["one", "two", "three", "", "x", "", "y"]
+    assert page_texts([a, b], texts) == ["one two\nthree", "x\n\ny"]  # a's 2nd block is empty
+    assert page_texts([PagePieces([])], []) == [""]
+
+
+def test_readers_refuse_the_other_kind_and_need_no_directory(tiny_line_model, tokenizer):
+    from docencoder.ocr.reader import LineReader, PageReader
+
+    with pytest.raises(ValueError, match="PageReader reads page models"):
+        PageReader(tiny_line_model, tokenizer)
+    r = LineReader(tiny_line_model.eval(), tokenizer, batch_size=4,
+                   decoding=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+    assert r.kind == "line" and r.batch_size == 4 and r.layout_cfg is not None
+    assert r.read_pieces([Image.new("L", (512, 32), 255)]) == [""]
+
+
+def test_prepared_pages_are_typed_and_read_as_whole_pages(tmp_path):
+    """prepare + read_prepared is read_pages in two steps; each prepared page has a count."""
+    from docencoder.ocr.reader import PageImage, PagePieces
+
+    line = Reader(_save("line-tiny", tmp_path / "l"), quantize="none",
+                  generation=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+    prepared = line.prepare(_page())
+    assert isinstance(prepared, PagePieces) and prepared.count == len(prepared.flat) > 0
+    assert line.read_prepared([prepared]) == line.read_pages([_page()])
+    page = Reader(_save("tiny", tmp_path / "p"), quantize="none",
+                  generation=GenerationConfig(page_max_new_tokens=3))
+    prepared = page.prepare(_page())
+    assert isinstance(prepared, PageImage) and prepared.count == 1
+    assert page.read_prepared([prepared]) == page.read_pages([_page()])

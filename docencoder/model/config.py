@@ -13,10 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any, Literal, Optional, get_args
 
 #: Total downsampling of the compressor per side (two stride-2 convolutions).
 COMPRESSOR_STRIDE = 4
+
+#: How a geometry reads a page: ``line`` sees one text line at a time (the reader lays the page
+#: out into lines first), ``page`` sees the whole page (DeepSeek-OCR's views and tiles).
+GeometryKind = Literal["line", "page"]
+GEOMETRY_KINDS: tuple[str, ...] = get_args(GeometryKind)
 
 
 @dataclass
@@ -97,6 +102,9 @@ class DecoderConfig:
 class GeometryConfig:
     """Input image geometry: the main (global) view and, for Gundam, local tiles."""
 
+    #: ``line`` or ``page`` (:data:`GeometryKind`): which reading path the model takes
+    #: (``docencoder.ocr.reader.Reader`` picks ``LineReader`` or ``PageReader`` by it)
+    kind: GeometryKind = "page"
     height: int = 1024  # main view height in pixels
     width: int = 1024  # main view width in pixels
     tile_size: int = 0  # local tile edge in pixels (Gundam); 0 = no tiles
@@ -106,6 +114,24 @@ class GeometryConfig:
     #: each piece at its own width instead of paying for white padding (position tables are
     #: cropped, see ``SamConfig.crop_pos``)
     dynamic_width: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in GEOMETRY_KINDS:
+            raise ValueError(f"geometry.kind={self.kind!r}: use one of {', '.join(GEOMETRY_KINDS)}")
+        if self.kind == "line" and self.tile_size:
+            raise ValueError("a line geometry reads one line per view: it has no tiles "
+                             f"(geometry.tile_size={self.tile_size})")
+
+
+def legacy_geometry_kind(name: str) -> GeometryKind:
+    """The kind of a config saved before ``geometry.kind`` existed, from its name.
+
+    Until then the reader took the line path for configs whose name starts with ``line`` and the
+    page path for all others; config.json files written then (the shipped
+    ``docencoder/assets/default``, older exports) carry no kind, so they get it by that rule, here
+    and nowhere else (:meth:`ModelConfig.from_dict`).
+    """
+    return "line" if name.startswith("line") else "page"
 
 
 @dataclass
@@ -211,6 +237,11 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "ModelConfig":
+        """The config of a saved ``to_dict`` (config.json); one saved without ``geometry.kind``
+        gets it from its name (:func:`legacy_geometry_kind`)."""
+        geometry = d.get("geometry")
+        if isinstance(geometry, dict) and "kind" not in geometry:
+            d = {**d, "geometry": {"kind": legacy_geometry_kind(d.get("name", "base")), **geometry}}
         return cls(**d)
 
 
@@ -247,7 +278,7 @@ def _line() -> ModelConfig:
     """
     return ModelConfig(
         name="line",
-        geometry=GeometryConfig(height=32, width=512, dynamic_width=True),
+        geometry=GeometryConfig(kind="line", height=32, width=512, dynamic_width=True),
         sam=SamConfig(patch_size=8, dim=128, depth=4, heads=4, window=(4, 16), global_layers=(1, 3),
                       neck_dim=128, use_rel_pos=False, pos_grid=(4, 64), crop_pos=True),
         clip=ClipConfig(width=256, layers=3, heads=4, pos_grid=(1, 16), crop_pos=True),
@@ -261,7 +292,7 @@ def _line_v1() -> ModelConfig:
     """The first shipped line model (session 1): fixed 512-px width, SAM 192 wide."""
     return ModelConfig(
         name="line-v1",
-        geometry=GeometryConfig(height=32, width=512),
+        geometry=GeometryConfig(kind="line", height=32, width=512),
         sam=SamConfig(patch_size=8, dim=192, depth=4, heads=3, window=(4, 16), global_layers=(1, 3),
                       neck_dim=128, use_rel_pos=False, pos_grid=(4, 64)),
         clip=ClipConfig(width=256, layers=3, heads=4, pos_grid=(1, 16)),
@@ -334,6 +365,10 @@ def get_config(name: str, **overrides: Any) -> ModelConfig:
     if name not in _REGISTRY:
         raise KeyError(f"unknown model config {name!r}; known: {', '.join(_REGISTRY)}")
     cfg = _REGISTRY[name]()
+    geometry = overrides.get("geometry")
+    if isinstance(geometry, dict) and "kind" not in geometry:
+        # a geometry given as a dict replaces the whole geometry; it keeps the config's kind
+        overrides["geometry"] = {"kind": cfg.geometry.kind, **geometry}
     if overrides:
         cfg = dataclasses.replace(cfg, **overrides)
     return cfg

@@ -37,12 +37,23 @@ def save_pretrained(model: DocEncoder, directory: str | Path,
     if dtype is not None:
         model = copy.deepcopy(model).to(dtype)
     save_model(model, str(d / WEIGHTS_NAME))  # handles the tied embedding/lm_head weights
-    (d / CONFIG_NAME).write_text(json.dumps(model.cfg.to_dict(), indent=2) + "\n")
+    save_config(model.cfg, d)
     return d
 
 
+def save_config(cfg: ModelConfig, directory: str | Path) -> Path:
+    """Write ``config.json`` (every field, ``geometry.kind`` included) to an existing directory."""
+    path = Path(directory) / CONFIG_NAME
+    path.write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    return path
+
+
 def load_config(directory: str | Path) -> ModelConfig:
-    """The :class:`ModelConfig` stored beside a checkpoint."""
+    """The :class:`ModelConfig` stored beside a checkpoint.
+
+    A config.json older than ``geometry.kind`` gets the kind from its name
+    (:meth:`ModelConfig.from_dict`).
+    """
     path = Path(directory) / CONFIG_NAME
     if not path.is_file():
         raise FileNotFoundError(f"no {CONFIG_NAME} in {directory}: not a docencoder model directory")
