@@ -358,7 +358,7 @@ def test_a_batch_of_hostile_inputs(hostile_dir, model_dir, tmp_path, monkeypatch
     monkeypatch.setattr(Reader, "read_page_pieces", lambda self, pages: ["decoded"] * len(pages))
     out = tmp_path / "out"
     summary = OCR(model_dir, text_layer="auto", dpi=150).ocr_files(
-        [hostile_dir], out, show_progress=False, threads=1)
+        [hostile_dir], out, threads=1, isolate=False)  # the patches above are in this process
     errors = {Path(e["doc"]).name: e for e in _records(out / "errors.jsonl")}
     assert set(errors) == {"huge.pdf", "unreadable.pdf"}, errors
     huge, locked = errors["huge.pdf"], errors["unreadable.pdf"]

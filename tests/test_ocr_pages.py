@@ -10,9 +10,9 @@ from PIL import Image
 
 from docencoder.ocr.pages import (DocumentError, PageError, expand_inputs, open_document,
                                   pages_past_end, parse_pages, select_pages)
+from docencoder.ocr.results import PageResult
 from docencoder.ocr.samples import make_whitepaper
-from docencoder.ocr.writers import (DocumentWriter, ErrorLog, NameIndex, PageResult, load_done,
-                                    markdown)
+from docencoder.ocr.writers import DocumentWriter, ErrorLog, NameIndex, load_done, markdown
 
 
 def test_parse_pages():
@@ -241,7 +241,7 @@ def test_text_layer_pages_do_not_depend_on_quantize(tmp_path, model_dir, capsys)
 
 def test_records_older_than_the_quantize_field_resume_in_any_mode():
     from docencoder.ocr.api import read_differently
-    from docencoder.ocr.writers import UNKNOWN_QUANTIZE
+    from docencoder.ocr.results import UNKNOWN_QUANTIZE
 
     old = json.loads(_page(1).to_json())
     del old["quantize"]

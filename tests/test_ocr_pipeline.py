@@ -178,7 +178,7 @@ def test_page_ranges_and_resume(tmp_path):
     assert [r["page"] for r in _records(out / "three.jsonl")] == [2]
     from docencoder import OCR
 
-    summary = OCR(text_layer="only").ocr_files([doc.path], out, pages="1-3,9", show_progress=False)
+    summary = OCR(text_layer="only").ocr_files([doc.path], out, pages="1-3,9")
     # page 9 is past the end: reported (kind "pages"), the pages that exist are done
     assert (summary.pages, summary.pages_skipped, summary.exit_code) == (2, 1, 1)
     (err,) = _records(out / "errors.jsonl")
@@ -189,7 +189,7 @@ def test_page_ranges_and_resume(tmp_path):
     assert [md.index(f"<!-- page {n} -->") for n in (1, 2, 3)] == sorted(
         md.index(f"<!-- page {n} -->") for n in (1, 2, 3))
     # --overwrite redoes everything
-    summary = OCR(text_layer="only").ocr_files([doc.path], out, overwrite=True, show_progress=False)
+    summary = OCR(text_layer="only").ocr_files([doc.path], out, overwrite=True)
     assert (summary.pages, summary.pages_skipped) == (3, 0)
 
 
@@ -226,11 +226,66 @@ def test_workers_split_documents(tmp_path):
     out = tmp_path / "out"
     from docencoder import OCR
 
-    summary = OCR(text_layer="only").ocr_files([tmp_path], out, workers=2, show_progress=False)
+    summary = OCR(text_layer="only").ocr_files([tmp_path], out, workers=2)
     assert (summary.documents, summary.pages, summary.exit_code) == (3, 3, 0)
     for i, d in enumerate(docs):
         (rec,) = _records(out / f"d{i}.jsonl")
         assert _norm(rec["text"]) == _norm(d.text(1))
+
+
+def test_progress_events_and_no_prints_from_the_library(tmp_path, capsys):
+    """``ocr_files`` reports progress through its callback and prints nothing: the bar and the
+    summary are the CLI's."""
+    from docencoder import OCR
+
+    docs = [make_whitepaper(tmp_path / f"p{i}.pdf", n_pages=2, seed=i).path for i in range(2)]
+    events: list[tuple[str, int]] = []
+    summary = OCR(text_layer="only").ocr_files(
+        docs + [tmp_path / "missing.pdf"], tmp_path / "out", pages="1-2,5",
+        progress=lambda event, n: events.append((event, n)))
+    assert sorted(set(events)) == [("page", 1), ("total", 2)]
+    assert events.count(("total", 2)) == 2 and events.count(("page", 1)) == 4 == summary.pages
+    assert capsys.readouterr() == ("", "")
+    out = tmp_path / "cli"
+    assert main(["ocr", *map(str, docs), "-o", str(out), "--text-layer", "only"]) == 0
+    err = capsys.readouterr().err
+    assert "docencoder ocr: 2 documents (0 with failures), 4 pages written, 0 already done" in err
+
+
+def test_cli_options_follow_the_api(capsys):
+    """Every API option of ``docencoder ocr`` has the API's default and choices, and a value
+    the API refuses is exit status 2 with the API's message (no second check in the CLI)."""
+    import argparse
+
+    from docencoder.ocr import commands
+    from docencoder.ocr.api import CLI_OPTIONS, OPTION_CHOICES, option_default
+
+    parser = argparse.ArgumentParser()
+    commands.register(parser.add_subparsers())
+    base = ["ocr", "in.pdf", "-o", "out"]
+    defaults = parser.parse_args(base)
+    for option in CLI_OPTIONS:
+        assert getattr(defaults, option.param) == option_default(option.param), option.param
+    for param, choices in OPTION_CHOICES.items():
+        (option,) = [o for o in CLI_OPTIONS if o.param == param]
+        for choice in choices:
+            assert getattr(parser.parse_args(base + [option.flag, choice]), param) == choice
+        with pytest.raises(SystemExit):
+            parser.parse_args(base + [option.flag, "no-such-mode"])
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize("flag, value, message", [("--dpi", "0", "dpi must be positive"),
+                                                  ("--batch-size", "0", "batch_size must be"),
+                                                  ("--workers", "0", "workers must be positive"),
+                                                  ("--threads", "0", "threads must be positive"),
+                                                  ("--device", "tpu", "unknown device")])
+def test_bad_values_are_refused_by_the_api(sample, tmp_path, capsys, flag, value, message):
+    out = tmp_path / "out"
+    assert main(["ocr", str(sample.path), "-o", str(out), "--text-layer", "only", flag,
+                 value]) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_read_raises_for_bad_documents(tmp_path):

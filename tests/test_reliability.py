@@ -147,7 +147,7 @@ def test_texgyre_encoding_table_page(tmp_path):
 
 
 def test_clean_text():
-    from docencoder.ocr.writers import PageResult, clean_text
+    from docencoder.ocr.results import PageResult, clean_text
 
     assert clean_text("a\ufffdb\x00c\x07d\ud800e\r\nf\tg\x0ch\uffffi") == "abcde\nf ghi"
     assert clean_text("x\u00b2 \u2212 \U0001D44E \u00ad") == "x\u00b2 \u2212 \U0001D44E \u00ad"
@@ -230,6 +230,34 @@ def install(stage_env="DOCENCODER_TEST_FAIL"):
     pages.PdfDocument.render = render_or_die
 '''
 
+#: appended to :data:`INJECTOR` in a worker's sitecustomize: a ``boom-die`` document also kills
+#: its worker process when its text layer is read (for ``--text-layer only``, which renders nothing)
+DIE_ON_TEXT = '''
+
+def install_die_on_text():
+    import multiprocessing
+    import signal
+
+    from docencoder.ocr import pages
+
+    real_text = pages.PdfDocument.text
+
+    def text_or_die(self, *a, **k):
+        if "boom-die" in str(self.path) and multiprocessing.parent_process() is not None:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_text(self, *a, **k)
+    pages.PdfDocument.text = text_or_die
+
+
+install_injector = install
+
+
+def install():
+    install_injector()
+    if os.environ.get("DOCENCODER_TEST_FAIL"):
+        install_die_on_text()
+'''
+
 STAGES = ("open", "text", "render", "layout", "model", "write", "finish")
 
 
@@ -271,15 +299,17 @@ def _inject(tmp_path: Path, monkeypatch) -> Path:
     return site
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers, isolate", [(1, False), (2, True)])
 def test_a_failure_at_any_stage_fails_that_document_only(boom_dir, model_dir, tmp_path,
-                                                          monkeypatch, workers):
+                                                          monkeypatch, workers, isolate):
+    """In this process (one worker, ``isolate=False``) and in worker processes alike."""
     _inject(tmp_path, monkeypatch)
     from docencoder import OCR
 
     out = tmp_path / "out"
-    summary = OCR(model_dir, text_layer="auto").ocr_files(
-        [boom_dir], out, workers=workers, show_progress=False, threads=1)
+    ocr = OCR(model_dir, text_layer="auto")
+    summary = ocr.ocr_files([boom_dir], out, workers=workers, threads=1, isolate=isolate)
+    assert (ocr._reader is None) == isolate  # the workers load the model, this process not
     assert summary.exit_code == 1 and summary.documents == 2 + len(STAGES)
     errors = _records(out / "errors.jsonl")
     by_doc = {Path(e["doc"]).stem: e for e in errors}
@@ -318,13 +348,44 @@ def test_a_document_that_kills_its_worker_is_reported_alone(boom_dir, model_dir,
     from docencoder import OCR
 
     out = tmp_path / "out"
-    summary = OCR(model_dir).ocr_files([docs], out, workers=2, show_progress=False, threads=1)
+    summary = OCR(model_dir).ocr_files([docs], out, workers=2, threads=1)
     assert summary.exit_code == 1
     (row,) = _records(out / "errors.jsonl")
     assert Path(row["doc"]).name == "boom-die.pdf" and row["kind"] == "worker"
     assert "died" in row["error"]
     for name in ("good-digital", "good-scan", "other-scan"):
         assert [r["page"] for r in _records(out / f"{name}.jsonl")] == [1, 2], name
+
+
+@pytest.mark.parametrize("mode", ["only", pytest.param("auto", marks=pytest.mark.slow)])
+def test_a_document_that_kills_the_one_worker_is_reported_alone(boom_dir, model_dir, tmp_path,
+                                                                 monkeypatch, capsys, mode):
+    """``--workers 1`` (the default) with several documents reads them in one worker process:
+    a document that kills it (as a segfault in pdfium or torch would) is reported, the others
+    are done, and the run ends as usual (exit 1, the summary line). Three worker starts: the
+    first dies with the suspect after a good document, the suspect alone, the rest.
+
+    ``only``: the worker dies reading the text layer, and starts without torch (~20 s beside a
+    training job); ``auto``: it dies rendering a scan, and loads the tiny model (~70 s)."""
+    _inject(tmp_path, monkeypatch)
+    (tmp_path / "site" / "sitecustomize.py").write_text(INJECTOR + DIE_ON_TEXT + "\ninstall()\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    first = "good-digital.pdf" if mode == "only" else "good-scan.pdf"
+    shutil.copy(boom_dir / first, docs / "a-first.pdf")
+    shutil.copy(boom_dir / first, docs / "boom-die.pdf")
+    shutil.copy(boom_dir / "good-digital.pdf", docs / "z-digital.pdf")
+    out = tmp_path / "out"
+    assert main(["ocr", str(docs), "-o", str(out), "--model", str(model_dir), "--threads", "1",
+                 "--text-layer", mode]) == 1
+    (row,) = _records(out / "errors.jsonl")
+    assert Path(row["doc"]).name == "boom-die.pdf" and row["kind"] == "worker"
+    assert "worker process died" in row["error"]
+    for name in ("a-first", "z-digital"):
+        assert [r["page"] for r in _records(out / f"{name}.jsonl")] == [1, 2], name
+    err = capsys.readouterr().err
+    assert "3 documents (1 with failures), 4 pages written" in err, err
+    assert "failures are listed in" in err
 
 
 def test_text_layer_failure_in_only_mode_is_a_page_row(boom_dir, tmp_path, monkeypatch):
@@ -529,7 +590,7 @@ def test_output_names_depend_on_the_path_not_the_other_inputs(tmp_path):
     from docencoder import OCR
 
     def run(*inputs: Path) -> int:
-        return OCR(text_layer="only").ocr_files(list(inputs), out, show_progress=False).pages
+        return OCR(text_layer="only").ocr_files(list(inputs), out).pages
 
     assert run(a, b) == 2
     names = sorted(p.name for p in out.glob("*.jsonl"))

@@ -15,135 +15,98 @@ Memory therefore stays flat on long documents while batches stay full across pag
 
 from __future__ import annotations
 
+import inspect
 import os
-import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from PIL import Image
 
+from .jobs import WorkerFactory, run_job
 from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_inputs,
                     in_selection, open_document, pages_past_end, parse_pages, select_pages)
 from .reader import (DEFAULT_BATCH_SIZE, QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader,
-                     check_model_dir, model_id)
-from .writers import (UNKNOWN_QUANTIZE, UNKNOWN_VERDICT, DocumentWriter, ErrorLog, NameIndex,
-                      OutputError, PageResult, probe_writable)
+                     check_model_dir, model_id, resolve_device, resolve_quantize)
+from .results import (ABSENT, NOT_CHECKED, TEXT_LAYER_MODEL, TRUSTED,
+                      UNKNOWN_QUANTIZE, UNKNOWN_VERDICT, UNTRUSTED, DocSummary, OCRError,
+                      OCRSummary, OutputError, PageFailure, PageResult, Progress, UsageError,
+                      clean_text, describe)
+from .writers import DocumentWriter, ErrorLog, NameIndex, load_done, probe_writable
 
-__all__ = ["OCR", "OCRError", "OCRSummary", "OutputError", "PageFailure", "PageResult",
-           "UsageError"]
+__all__ = ["OCR", "OCRError", "OCRSettings", "OCRSummary", "DocSummary", "ModelLoadError",
+           "OutputError", "PageFailure", "PageResult", "UsageError", "TEXT_LAYER_MODES",
+           "CLI_OPTIONS"]
 
+#: ``text_layer``: use a PDF's own text where trustworthy and OCR the rest, always OCR, or never
+#: run the model
 TEXT_LAYER_MODES = ("auto", "never", "only")
-#: the ``model`` field of pages taken from a PDF's own text layer
-TEXT_LAYER_MODEL = "text-layer"
 #: most pages held between rendering and decoding (bounds memory when pages have few lines)
 WINDOW_PAGES = 16
-
-# The ``text_layer`` verdict of a page record: why the page was read the way it was.
-#: the text layer passed :func:`~docencoder.data.textlayer.text_layer_quality` and was used
-TRUSTED = "trusted"
-#: no text layer: an image, or a PDF page without a single character (a scan)
-ABSENT = "absent"
-#: ``--text-layer never``: the page was OCR'd without looking
-NOT_CHECKED = "not-checked"
-#: prefix of the verdict of a text layer that failed the check (the reason follows)
-UNTRUSTED = "untrusted: "
-
-#: the ``kind`` of a failure (an errors.jsonl row): ``input`` the file cannot be read as a
-#: document, ``page`` one page cannot be, ``pages`` --pages names pages the document does not
-#: have, ``exception`` an unexpected exception (its type and message; worth a bug report),
-#: ``worker`` the worker process reading the document died
-FAILURE_KINDS = ("input", "page", "pages", "exception", "worker")
-#: longest exception message kept in a failure (tracebacks of C libraries can be huge)
-MAX_ERROR_CHARS = 1000
 
 Pages = Union[None, str, Sequence[int]]
 
 
-class OCRError(Exception):
-    """A document or page could not be read (raised by :meth:`OCR.read`)."""
+def check_device_name(device: str) -> str:
+    """A well-formed device name (unresolved), checked without importing torch: start-up of
+    ``--text-layer only`` stays free of it (~10 s on a busy 2-core machine, against 0.8 s for
+    the rest)."""
+    head, _, index = device.partition(":")
+    if device in ("cpu", "auto", "cuda") or (head == "cuda" and index.isdigit()):
+        return device
+    raise ValueError(f"unknown device {device!r}: use cpu, cuda or auto")
 
 
-class UsageError(ValueError):
-    """The request cannot be done as asked (the CLI's exit status 2); nothing was written."""
+@dataclass(frozen=True)
+class OCRSettings:
+    """The arguments of :class:`OCR`, checked once, here; picklable, so that a worker process
+    rebuilds an equal :class:`OCR` from them (:func:`build_worker_ocr`). Defaults live in the
+    signature of :class:`OCR` alone."""
+
+    model_dir: Optional[Union[str, Path]]
+    device: str
+    batch_size: Optional[int]
+    dpi: int
+    text_layer: str
+    generation: Optional[GenerationConfig]
+    max_page_pixels: int
+    quantize: str
+
+    def __post_init__(self) -> None:
+        _check_mode(self.text_layer)
+        if self.quantize not in QUANTIZE_MODES:
+            raise ValueError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, "
+                             f"got {self.quantize!r}")
+        if self.dpi < 1:
+            raise ValueError(f"dpi must be positive, got {self.dpi}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        check_device_name(self.device)
+
+    def arguments(self) -> dict[str, Any]:
+        """The keyword arguments of :class:`OCR` (shallow: ``generation`` stays a dataclass)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-@dataclass
-class PageFailure:
-    """A page (or, with ``page=None``, a whole document) that failed, why, and what kind of
-    failure it is (one of :data:`FAILURE_KINDS`)."""
+def build_worker_ocr(settings: OCRSettings, index: int, threads: int) -> "OCR":
+    """The :class:`OCR` of worker process ``index`` (a :class:`~.jobs.WorkerFactory`'s build).
 
-    doc: str
-    page: Optional[int]
-    error: str
-    kind: str = "input"
+    With CUDA and several GPUs, worker ``i`` uses ``cuda:(i % device_count)``. Torch is only
+    imported (to set ``threads``) when the model may run: a ``text_layer="only"`` worker starts
+    without it.
+    """
+    if settings.text_layer != "only":
+        import torch
 
-
-def describe(e: BaseException) -> str:
-    """``"Type: message"`` of an exception, on one line and bounded: an errors.jsonl ``error``."""
-    msg = " ".join(str(e).split())
-    if len(msg) > MAX_ERROR_CHARS:
-        msg = msg[:MAX_ERROR_CHARS] + "..."
-    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
-
-
-@dataclass
-class DocSummary:
-    """Counts for one document of a batch job."""
-
-    doc: str
-    pages_done: int = 0
-    pages_skipped: int = 0  # already in OUT from an earlier run
-    failures: list[PageFailure] = field(default_factory=list)
-    seconds: float = 0.0
-
-
-@dataclass
-class OCRSummary:
-    """Result of :meth:`OCR.ocr_files`."""
-
-    documents: int = 0  # inputs attempted
-    documents_failed: int = 0  # inputs with at least one failure
-    pages: int = 0  # pages written in this run
-    pages_skipped: int = 0  # pages already in OUT
-    failures: list[PageFailure] = field(default_factory=list)
-    seconds: float = 0.0
-    interrupted: bool = False
-    #: why the run stopped before its end because OUT could not be written (exit status 2)
-    output_error: Optional[str] = None
-    #: why the run stopped for a reason that is no input's fault, e.g. the model did not load
-    #: (exit status 3)
-    internal_error: Optional[str] = None
-
-    @property
-    def pages_per_second(self) -> float:
-        return self.pages / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def exit_code(self) -> int:
-        """0 all done, 1 some inputs failed, 2 OUT unwritable or --pages past the end of every
-        document, 3 internal error, 130 interrupted."""
-        if self.interrupted:
-            return 130
-        if self.internal_error:
-            return 3
-        if self.output_error:
-            return 2
-        if self.failures and all(f.kind == "pages" for f in self.failures) \
-                and self.pages == 0 and self.pages_skipped == 0:
-            return 2
-        return 1 if self.failures else 0
-
-    def line(self) -> str:
-        return (f"{self.documents} documents ({self.documents_failed} with failures), "
-                f"{self.pages} pages written, {self.pages_skipped} already done, "
-                f"{len(self.failures)} failures, {self.seconds:.1f} s, "
-                f"{self.pages_per_second:.2f} pages/s")
+        torch.set_num_threads(threads)
+        if settings.device.startswith("cuda") and torch.cuda.device_count() > 1:
+            settings = replace(settings, device=f"cuda:{index % torch.cuda.device_count()}")
+    return OCR(**settings.arguments())
 
 
 @dataclass
-class _Pending:
+class _PendingPage:
     """A page between rendering and emission."""
 
     page: int
@@ -200,7 +163,8 @@ class OCR:
             job never loads it.
         device: ``cpu``, ``cuda``, ``cuda:N`` or ``auto``.
         batch_size: line pieces (or pages, for page models) per generate call; None =
-            :data:`~docencoder.ocr.reader.DEFAULT_BATCH_SIZE` (64; on CPU encoded in chunks of 16).
+            :data:`~docencoder.ocr.reader.DEFAULT_BATCH_SIZE` (encoded in chunks of
+            :data:`~docencoder.ocr.reader.ENCODE_CHUNK`).
         dpi: rendering resolution of PDF pages.
         text_layer: ``auto`` (a PDF's own text where :func:`text_layer_quality` trusts it, OCR
             elsewhere), ``never`` (always read pixels) or ``only`` (never run the model).
@@ -214,22 +178,16 @@ class OCR:
                  batch_size: Optional[int] = None, dpi: int = 150, text_layer: str = "auto",
                  generation: Optional[GenerationConfig] = None,
                  max_page_pixels: int = MAX_PAGE_PIXELS, quantize: str = "auto") -> None:
-        _check_mode(text_layer)
-        if quantize not in QUANTIZE_MODES:
-            raise ValueError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, "
-                             f"got {quantize!r}")
-        if dpi < 1:
-            raise ValueError(f"dpi must be positive, got {dpi}")
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        self.model_dir = model_dir
-        self.device = device
-        self.batch_size = batch_size
-        self.dpi = dpi
-        self.text_layer = text_layer
-        self.generation = generation
-        self.max_page_pixels = max_page_pixels
-        self.quantize = quantize
+        checked = OCRSettings(model_dir, device, batch_size, dpi, text_layer, generation,
+                              max_page_pixels, quantize)  # ValueError: a bad setting
+        self.model_dir = checked.model_dir
+        self.device = checked.device
+        self.batch_size = checked.batch_size
+        self.dpi = checked.dpi
+        self.text_layer = checked.text_layer
+        self.generation = checked.generation
+        self.max_page_pixels = checked.max_page_pixels
+        self.quantize = checked.quantize
         self._reader: Optional[Reader] = None
         self._weights_id: Optional[str] = None
 
@@ -270,8 +228,6 @@ class OCR:
         the device), without loading the model."""
         if self._reader is not None:
             return self._reader.quantize
-        from .reader import resolve_device, resolve_quantize
-
         return resolve_quantize(self.quantize, resolve_device(self.device))
 
     # ------------------------------------------------------------------ single documents
@@ -299,8 +255,6 @@ class OCR:
 
     def read_image(self, image: Image.Image) -> str:
         """Text of one page or line image (a PIL image in any mode)."""
-        from .writers import clean_text
-
         return clean_text(self.reader.read_image(image))
 
     def iter_pages(self, path: str | Path, pages: Pages = None, dpi: Optional[int] = None,
@@ -360,7 +314,7 @@ class OCR:
                         yield PageFailure(doc, None, "an image has no text layer (--text-layer "
                                                      "only never runs the model)")
                     return
-                window: list[_Pending] = []
+                window: list[_PendingPage] = []
                 for page in todo:
                     window.append(self._prepare(document, page, dpi, mode))
                     if (sum(p.weight() for p in window)
@@ -374,7 +328,7 @@ class OCR:
         except Exception as e:  # noqa: BLE001 - the document fails, the batch goes on
             yield PageFailure(doc, None, f"stopped reading: {describe(e)}", "exception")
 
-    def _prepare(self, document: Document, page: int, dpi: int, mode: str) -> _Pending:
+    def _prepare(self, document: Document, page: int, dpi: int, mode: str) -> _PendingPage:
         """Text layer, or render + layout: everything for one page short of decoding."""
         t0 = time.perf_counter()
         verdict = NOT_CHECKED if document.is_pdf else ABSENT
@@ -386,8 +340,8 @@ class OCR:
                 ok, reason = text_layer_quality(text, max_unmapped=OCR_MAX_UNMAPPED_FRACTION)
             except Exception as e:  # noqa: BLE001 - any failure of the text layer is per page
                 if mode == "only":
-                    return _Pending(page, 0, time.perf_counter() - t0, verdict,
-                                    failure=f"cannot read the text layer: {describe(e)}")
+                    return _PendingPage(page, 0, time.perf_counter() - t0, verdict,
+                                        failure=f"cannot read the text layer: {describe(e)}")
                 text, ok, reason = "", False, f"cannot read it ({describe(e)})"
             if ok:
                 verdict = TRUSTED
@@ -396,23 +350,24 @@ class OCR:
             else:
                 verdict = ABSENT
             if mode == "only" or ok:
-                return _Pending(page, 0, time.perf_counter() - t0, verdict, text=text.strip())
+                return _PendingPage(page, 0, time.perf_counter() - t0, verdict, text=text.strip())
         try:
             image, used_dpi = document.render(page, dpi)
         except PageError as e:
-            return _Pending(page, 0, time.perf_counter() - t0, verdict, failure=str(e))
+            return _PendingPage(page, 0, time.perf_counter() - t0, verdict, failure=str(e))
         except Exception as e:  # noqa: BLE001 - a bad page must not stop the document
-            return _Pending(page, 0, time.perf_counter() - t0, verdict,
-                            failure=f"cannot render page: {describe(e)}", kind="exception")
+            return _PendingPage(page, 0, time.perf_counter() - t0, verdict,
+                                failure=f"cannot render page: {describe(e)}", kind="exception")
         reader = self.reader  # ModelLoadError: a configuration error, every page would fail
         try:
             pieces: object = reader.page_pieces(image) if reader.is_line_model else image
         except Exception as e:  # noqa: BLE001 - a bad page must not stop the document
-            return _Pending(page, 0, time.perf_counter() - t0, verdict,
-                            failure=f"layout failed: {describe(e)}", kind="exception")
-        return _Pending(page, used_dpi, time.perf_counter() - t0, verdict, pieces=pieces)
+            return _PendingPage(page, 0, time.perf_counter() - t0, verdict,
+                                failure=f"layout failed: {describe(e)}", kind="exception")
+        return _PendingPage(page, used_dpi, time.perf_counter() - t0, verdict, pieces=pieces)
 
-    def _emit(self, doc: str, window: list[_Pending]) -> Iterator[Union[PageResult, PageFailure]]:
+    def _emit(self, doc: str, window: list[_PendingPage]
+              ) -> Iterator[Union[PageResult, PageFailure]]:
         """Decode a window's pending pages together and yield every page of it in order."""
         ocr = [p for p in window if p.pieces is not None]
         texts: list[str] = []
@@ -544,8 +499,8 @@ class OCR:
 
     def ocr_files(self, inputs: Sequence[str | Path], out_dir: str | Path, pages: Pages = None,
                   dpi: Optional[int] = None, text_layer: Optional[str] = None,
-                  overwrite: bool = False, workers: int = 1, show_progress: bool = True,
-                  threads: Optional[int] = None) -> OCRSummary:
+                  overwrite: bool = False, workers: int = 1, threads: Optional[int] = None,
+                  isolate: bool = True, progress: Optional[Progress] = None) -> OCRSummary:
         """OCR every input (files, directories, globs) into ``out_dir``; resumable.
 
         Args:
@@ -556,27 +511,29 @@ class OCR:
             overwrite: redo the selected pages of documents already (partly) in ``out_dir``
                 (every page without ``pages``) instead of resuming them.
             workers: processes to split documents over (each loads the model).
-            show_progress: a tqdm bar and a closing summary on stderr.
-            threads: torch threads per worker process (default: cores / workers).
+            threads: torch threads per process (default: cores / workers; a run in this
+                process leaves torch's setting alone unless it is given).
+            isolate: read a batch of several documents in worker processes even with one
+                worker, so that a crash in a native library (pdfium, torch) fails its document
+                alone, not the run; False reads them in this process (nothing is spawned and a
+                model loaded here is used). A single document is always read here.
+            progress: ``progress(event, n)`` with the events of :mod:`.results`: ``total``
+                (pages to do, once a document is open), ``page`` (written), ``failed``; it is
+                called in this process, whichever process reads the document.
 
         Returns:
             Counts and failures; ``summary.exit_code`` is the CLI's exit status. A run that
-            stops early says why in ``output_error`` (OUT unwritable) or ``internal_error``.
+            stops early says why in ``output_error`` (OUT unwritable) or ``internal_error``;
+            after Ctrl-C ``interrupted`` is set (the pages written are complete).
 
         Raises:
-            UsageError: a bad page range, or documents in OUT read with other settings than
-                this run's (a resume would mix them; nothing is written then).
+            UsageError: a bad page range, worker or thread count, a device, quantize mode or
+                model directory that cannot be used, or documents in OUT read with other
+                settings than this run's (a resume would mix them); nothing is written then.
             OutputError: OUT cannot be created or written.
-            ModelLoadError: ``model_dir`` is not a complete model directory.
         """
-        from .jobs import run_job
-
-        try:
-            parse_pages(pages)
-        except ValueError as e:
-            raise UsageError(str(e)) from e
         mode = text_layer or self.text_layer
-        _check_mode(mode)
+        self._check_run(mode, pages, workers, threads)
         out = Path(out_dir)
         probe_writable(out)
         files, bad_inputs = expand_inputs(inputs)
@@ -593,19 +550,37 @@ class OCR:
             errors.add(f.doc, None, f.error, failure.kind)
         summary.documents_failed = len(bad_inputs)
         options = dict(pages=pages, dpi=dpi, text_layer=mode, overwrite=overwrite)
-        run_job(self, tasks, out, options, workers, show_progress, summary,
-                threads or default_threads(workers))
-        if show_progress:
-            print(f"docencoder ocr: {summary.line()}", file=sys.stderr)
-            if summary.failures:
-                print(f"docencoder ocr: failures are listed in {errors.path}", file=sys.stderr)
+        in_process = len(tasks) <= 1 or (workers == 1 and not isolate)
+        if in_process and threads is not None and mode != "only":
+            import torch
+
+            torch.set_num_threads(threads)
+        factory = WorkerFactory(build_worker_ocr, replace(self.settings(), text_layer=mode),
+                                threads or default_threads(workers))
+        run_job(tasks, out, options, summary, local=self if in_process else None,
+                factory=factory, workers=workers, progress=progress)
         return summary
+
+    def _check_run(self, mode: str, pages: Pages, workers: int, threads: Optional[int]) -> None:
+        """Raise :class:`UsageError` for a run that cannot start, before anything is written:
+        the settings that need this machine (device, quantize mode, model directory) are
+        checked only when the model may run."""
+        try:
+            _check_mode(mode)
+            parse_pages(pages)
+            if workers < 1:
+                raise ValueError(f"workers must be positive, got {workers}")
+            if threads is not None and threads < 1:
+                raise ValueError(f"threads must be positive, got {threads}")
+            if mode != "only":
+                resolve_quantize(self.quantize, resolve_device(self.device))
+                check_model_dir(self.model_dir)
+        except (ValueError, ModelLoadError) as e:
+            raise UsageError(str(e)) from e
 
     def _refuse_mixing(self, tasks: Sequence[tuple[Path, str]], out: Path, pages: Pages,
                        dpi: Optional[int], mode: str, overwrite: bool) -> None:
         """Raise :class:`UsageError` before any work when a resume would mix readings."""
-        from .writers import load_done
-
         clashes = []
         for path, name in tasks:
             jsonl = out / f"{name}.jsonl"
@@ -625,11 +600,10 @@ class OCR:
             + "\n".join(shown) + f"\nto resume, run with the settings they were read with; "
             f"{redo}; or write to another -o")
 
-    def settings(self) -> dict:
-        """Constructor arguments, to rebuild an equal :class:`OCR` in a worker process."""
-        return dict(model_dir=self.model_dir, device=self.device, batch_size=self.batch_size,
-                    dpi=self.dpi, text_layer=self.text_layer, generation=self.generation,
-                    max_page_pixels=self.max_page_pixels, quantize=self.quantize)
+    def settings(self) -> OCRSettings:
+        """The constructor's arguments, to rebuild an equal :class:`OCR` in a worker process."""
+        return OCRSettings(self.model_dir, self.device, self.batch_size, self.dpi,
+                           self.text_layer, self.generation, self.max_page_pixels, self.quantize)
 
 
 def _check_mode(mode: str) -> None:
@@ -640,3 +614,61 @@ def _check_mode(mode: str) -> None:
 def default_threads(workers: int) -> int:
     """Torch threads per worker process: the cores shared evenly, at least one."""
     return max(1, (os.cpu_count() or 1) // max(1, workers))
+
+
+# ------------------------------------------------------------------------------------------------
+# The options of ``docencoder ocr``
+# ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CliOption:
+    """A parameter of :class:`OCR` or :meth:`OCR.ocr_files` as ``docencoder ocr`` offers it.
+
+    The CLI takes the default from the parameter's signature and the choices from
+    :data:`OPTION_CHOICES`, and lets the API check the value: one source for each.
+    """
+
+    param: str  # the keyword argument
+    flag: str  # the command-line flag
+    help: str  # what it does; the default is appended from the signature
+    metavar: Optional[str] = None
+    #: how the flag's text is parsed; None = like the default's type (str when the default is None)
+    type: Optional[type] = None
+
+
+#: the values a parameter of the API accepts, where they are a closed set
+OPTION_CHOICES: dict[str, tuple[str, ...]] = {"text_layer": TEXT_LAYER_MODES,
+                                               "quantize": QUANTIZE_MODES}
+
+#: the options of ``docencoder ocr`` that are API parameters, in ``--help`` order
+CLI_OPTIONS = (
+    CliOption("pages", "--pages", "pages to read, e.g. 1-3,7 or 5- (default: all); pages past "
+              "the end of a document are reported", metavar="RANGES"),
+    CliOption("dpi", "--dpi", "PDF rendering resolution"),
+    CliOption("text_layer", "--text-layer", "auto: use a PDF's own text where trustworthy, OCR "
+              "the rest; never: always OCR; only: never run the model"),
+    CliOption("model_dir", "--model", "model directory (default: the model shipped in the "
+              "package)", metavar="DIR"),
+    CliOption("batch_size", "--batch-size", f"line pieces (or pages, for page models) per "
+              f"decoding batch (default {DEFAULT_BATCH_SIZE})", type=int),
+    CliOption("device", "--device", "cpu, cuda, cuda:N or auto"),
+    CliOption("workers", "--workers", "processes to split documents over, each loading the "
+              "model; with 1, several documents are still read in a worker process, so that a "
+              "crash fails one document, not the run"),
+    CliOption("threads", "--threads", "torch threads per process (default: cores / workers)",
+              type=int),
+    CliOption("quantize", "--quantize", "int8: dynamic int8 quantisation of the model's Linear "
+              "layers at load time (faster on CPU); none: float32 as stored; auto: int8 on CPU, "
+              "none on CUDA"),
+    CliOption("overwrite", "--overwrite", "redo the selected pages (with --pages) or whole "
+              "documents already in OUT instead of resuming them"),
+)
+
+
+def option_default(param: str) -> Any:
+    """The default of ``param`` in the signature of :class:`OCR` or :meth:`OCR.ocr_files`."""
+    for function in (OCR.__init__, OCR.ocr_files):
+        parameter = inspect.signature(function).parameters.get(param)
+        if parameter is not None:
+            return parameter.default
+    raise KeyError(f"{param!r} is no parameter of OCR or OCR.ocr_files")

@@ -1,18 +1,25 @@
-"""Running a batch job: documents in this process or split over worker processes, with progress.
+"""Running a batch job: documents in this process or in worker processes, reporting progress.
 
-With ``workers > 1`` every worker is a fresh (spawned, not forked: torch's thread pools do not
-survive a fork) process that loads the model once and takes whole documents, so one document's
-JSONL is only ever written by one process. Torch threads are shared out evenly (cores / workers);
-with CUDA, worker ``i`` uses device ``cuda:(i % device_count)``. Workers report progress through a
-queue that the parent drains into one tqdm bar.
+The runner knows nothing of the facade (:mod:`.api`): it is handed a :class:`DocumentReader`
+(anything with ``ocr_document``) for work in this process, and a :class:`WorkerFactory` (a
+module-level function and the settings it builds a reader from, both picklable) for work in
+worker processes. So ``api`` imports ``jobs`` and never the other way round.
 
-A worker that dies (a crash in a C library, the kernel's OOM killer) breaks the whole process
-pool, and with it every document in flight. So no more documents are handed out than there are
-workers; after a break the pool is rebuilt, and each document that was in flight is retried
-alone: one that kills its worker alone is reported (kind ``worker``), the others are done.
+Every worker is a fresh (spawned, not forked: torch's thread pools do not survive a fork) process
+that builds its reader once and takes whole documents, so one document's JSONL is only ever
+written by one process. Workers report progress through a queue that the parent drains into the
+caller's ``progress`` callback.
+
+A worker that dies (a crash in a C library such as pdfium or torch, the kernel's OOM killer)
+breaks the whole process pool, and with it every document in flight. So no more documents are
+handed out than there are workers; after a break the pool is rebuilt, and each document that was
+in flight is retried alone: one that kills its worker alone is reported (kind ``worker``), the
+others are done. A batch of several documents is therefore read in worker processes even with
+one worker (``OCR.ocr_files(isolate=True)``): in this process, one crashing document would end
+the batch.
 
 Two failures stop a run instead of failing one document, because every document would fail
-alike: OUT cannot be written (:class:`~.writers.OutputError`, exit status 2) and the model does
+alike: OUT cannot be written (:class:`~.results.OutputError`, exit status 2) and the model does
 not load (:class:`~.reader.ModelLoadError`, exit status 3).
 """
 
@@ -20,61 +27,100 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue as queue_mod
-import sys
+import signal
+import threading
+import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
 
-if TYPE_CHECKING:
-    from .api import OCR, DocSummary, OCRSummary
+from .reader import ModelLoadError
+from .results import (PAGE_WRITTEN, DocSummary, OCRSummary, OutputError, PageFailure, Progress,
+                      describe)
+from .writers import ErrorLog
 
 #: seconds between progress-queue polls while workers run
 _POLL_SECONDS = 0.2
+#: seconds to wait for a terminated worker to go
+_TERMINATE_SECONDS = 5.0
+#: errors.jsonl ``error`` of a document whose worker died while it ran alone
+WORKER_DIED = ("the worker process died while reading this document (a crash in a library it "
+               "uses, or out of memory); the other documents were done")
 
 
-class _Progress:
-    """A tqdm bar over pages whose total grows as documents are opened."""
+class DocumentReader(Protocol):
+    """What reads one document into OUT: :meth:`~.api.OCR.ocr_document`."""
 
-    def __init__(self, enabled: bool) -> None:
-        self.bar = None
-        self.written = 0  # pages written so far (what an interrupted run reports)
-        if enabled:
-            from tqdm import tqdm
+    def ocr_document(self, path: Path, name: str, out_dir: Path, *,
+                     progress: Optional[Progress] = None, **options: Any) -> DocSummary: ...
 
-            self.bar = tqdm(total=0, unit="page", file=sys.stderr, dynamic_ncols=True,
-                            desc="ocr", smoothing=0.1)
 
-    def __call__(self, event: str, n: int) -> None:
-        if event == "page":
-            self.written += n
-        if self.bar is None:
-            return
-        if event == "total":
-            self.bar.total += n
-            self.bar.refresh()
+@dataclass(frozen=True)
+class WorkerFactory:
+    """How a worker process builds its :class:`DocumentReader`.
+
+    Picklable by construction: ``build`` must be a module-level function (pickled by name) and
+    ``settings`` a plain dataclass; ``build(settings, index, threads)`` runs in worker ``index``
+    (0, 1, ...), which may use ``threads`` threads.
+    """
+
+    build: Callable[[Any, int, int], DocumentReader]
+    settings: Any
+    threads: int = 1
+
+
+def run_job(tasks: Sequence[tuple[Path, str]], out: Path, options: dict[str, Any],
+            summary: OCRSummary, *, local: Optional[DocumentReader], factory: WorkerFactory,
+            workers: int = 1, progress: Optional[Progress] = None) -> None:
+    """Do every ``(path, output name)`` task, filling ``summary``; Ctrl-C stops cleanly.
+
+    Args:
+        options: keyword arguments of ``ocr_document`` (pages, dpi, text_layer, overwrite).
+        local: reads the documents in this process; None: in ``workers`` worker processes
+            built by ``factory``, so that a native crash fails its document alone (the caller
+            decides: :meth:`~.api.OCR.ocr_files` reads a batch of several documents so even
+            with one worker).
+        factory: builds the readers of worker processes.
+        workers: worker processes (without ``local``).
+        progress: receives the events of :mod:`.results` (``total``, ``page``, ``failed``).
+
+    A Ctrl-C sets ``summary.interrupted`` (the pages written so far are counted and complete)
+    instead of propagating; the other run-stopping errors set ``output_error`` or
+    ``internal_error``. Nothing is printed.
+    """
+    written = [0]
+
+    def report(event: str, n: int) -> None:
+        if event == PAGE_WRITTEN:
+            written[0] += n
+        if progress is not None:
+            progress(event, n)
+
+    t0 = time.perf_counter()
+    try:
+        if local is not None:
+            for path, name in tasks:
+                try:
+                    summary.add(local.ocr_document(path, name, out, progress=report, **options))
+                except (OutputError, ModelLoadError) as e:
+                    _stop(summary, e)
+                    break
         else:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def _add(summary: "OCRSummary", doc: "DocSummary") -> None:
-    summary.pages += doc.pages_done
-    summary.pages_skipped += doc.pages_skipped
-    summary.failures.extend(doc.failures)
-    if doc.failures:
-        summary.documents_failed += 1
+            _run_in_workers(factory, tasks, out, options, max(1, workers), report, summary)
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        summary.pages = max(summary.pages, written[0])
+    finally:
+        summary.seconds = time.perf_counter() - t0
 
 
-def _stop(summary: "OCRSummary", e: BaseException) -> bool:
+def _stop(summary: OCRSummary, e: BaseException) -> bool:
     """Record a run-stopping error in ``summary``; False when ``e`` is not one."""
-    from .reader import ModelLoadError
-    from .writers import OutputError
-
     if isinstance(e, OutputError):
         summary.output_error = str(e)
     elif isinstance(e, ModelLoadError):
@@ -84,69 +130,31 @@ def _stop(summary: "OCRSummary", e: BaseException) -> bool:
     return True
 
 
-def run_job(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path, options: dict[str, Any],
-            workers: int, show_progress: bool, summary: "OCRSummary", threads: int = 1) -> None:
-    """Do every ``(path, output name)`` task, filling ``summary``; Ctrl-C stops cleanly."""
-    import time
-
-    progress = _Progress(show_progress)
-    t0 = time.perf_counter()
-    try:
-        if workers <= 1 or len(tasks) <= 1:
-            for path, name in tasks:
-                try:
-                    _add(summary, ocr.ocr_document(path, name, out, progress=progress, **options))
-                except Exception as e:  # noqa: BLE001 - only the run-stopping kinds are caught
-                    if not _stop(summary, e):
-                        raise
-                    break
-        else:
-            _run_parallel(ocr, tasks, out, options, workers, progress, summary, threads)
-    except KeyboardInterrupt:
-        summary.interrupted = True
-        summary.pages = max(summary.pages, progress.written)
-        print("\ndocencoder ocr: interrupted; every written page is complete - run the same "
-              "command again to resume", file=sys.stderr)
-    finally:
-        progress.close()
-        summary.seconds = time.perf_counter() - t0
-    for message in (summary.output_error, summary.internal_error):
-        if message and show_progress:
-            print(f"docencoder ocr: stopped: {message}", file=sys.stderr)
-
-
 # ------------------------------------------------------------------------------------------------
 # Worker processes
 # ------------------------------------------------------------------------------------------------
 
+#: the state of a worker process, set by :func:`_init_worker`
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(settings: dict[str, Any], threads: int, events: Any, counter: Any) -> None:
-    import signal
-
-    import torch
-
-    from .api import OCR
-
+def _init_worker(factory: WorkerFactory, events: Any, counter: Any) -> None:
     # Ctrl-C reaches the whole process group; the parent alone decides to stop (and terminates
     # the workers), otherwise each worker would swallow the interrupt and take the next document.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-    torch.set_num_threads(threads)
     with counter.get_lock():
         index = counter.value
         counter.value += 1
-    if str(settings.get("device", "cpu")).startswith("cuda") and torch.cuda.device_count() > 1:
-        settings = dict(settings, device=f"cuda:{index % torch.cuda.device_count()}")
-    _WORKER["ocr"] = OCR(**settings)
+    _WORKER["reader"] = factory.build(factory.settings, index, factory.threads)
     _WORKER["events"] = events
 
 
-def _work(path: Path, name: str, out: Path, options: dict[str, Any]) -> "DocSummary":
-    events = _WORKER["events"]
-    return _WORKER["ocr"].ocr_document(path, name, out, progress=lambda e, n: events.put((e, n)),
-                                       **options)
+def _report_to_parent(event: str, n: int) -> None:
+    _WORKER["events"].put((event, n))
+
+
+def _work(path: Path, name: str, out: Path, options: dict[str, Any]) -> DocSummary:
+    return _WORKER["reader"].ocr_document(path, name, out, progress=_report_to_parent, **options)
 
 
 @contextmanager
@@ -154,9 +162,6 @@ def _sigint_ignored() -> Iterator[None]:
     """Ignore Ctrl-C while worker processes are started: they inherit the disposition, so one
     pressed while they import torch prints no traceback from each of them (the parent's own
     handler is back as soon as they are started)."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -167,21 +172,56 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, old)
 
 
-def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
-                  options: dict[str, Any], workers: int, progress: _Progress,
-                  summary: "OCRSummary", threads: int) -> None:
-    from concurrent.futures.process import BrokenProcessPool
+class _WorkerPool:
+    """A process pool that knows its worker processes, to terminate them on Ctrl-C.
 
-    from .api import PageFailure, describe
-    from .writers import ErrorLog
+    ``ProcessPoolExecutor`` keeps its processes in a private attribute; instead, the processes
+    are found with the public :func:`multiprocessing.active_children`: a spawning executor starts
+    its workers inside ``submit`` (in the calling thread), so the children that appear across a
+    ``submit`` are this pool's.
+    """
 
+    def __init__(self, workers: int, ctx: Any, factory: WorkerFactory, events: Any,
+                 counter: Any) -> None:
+        self.executor = ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
+                                            initializer=_init_worker,
+                                            initargs=(factory, events, counter))
+        self.processes: dict[int, BaseProcess] = {}
+
+    def submit(self, *args: Any) -> Future:
+        """``_work(*args)`` in a worker; raises BrokenProcessPool once a worker has died."""
+        before = {p.pid for p in mp.active_children()}
+        with _sigint_ignored():
+            future = self.executor.submit(_work, *args)
+        for p in mp.active_children():
+            if p.pid not in before and p.pid is not None:
+                self.processes[p.pid] = p
+        return future
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+
+    def discard(self) -> None:
+        """After a break: the executor is unusable, its surviving workers end by themselves."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Stop now: whatever a worker was writing is at worst a torn last line, repaired on
+        the next start (:func:`~.writers.load_done`)."""
+        alive = [p for p in self.processes.values() if p.is_alive()]
+        for p in alive:
+            p.terminate()
+        for p in alive:
+            p.join(_TERMINATE_SECONDS)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_in_workers(factory: WorkerFactory, tasks: Sequence[tuple[Path, str]], out: Path,
+                    options: dict[str, Any], workers: int, report: Progress,
+                    summary: OCRSummary) -> None:
     ctx = mp.get_context("spawn")
     events = ctx.Queue()  # handed to workers at spawn time, through the pool's initargs
     counter = ctx.Value("i", 0)
-
-    def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(ocr.settings(), threads, events, counter))
 
     def drain() -> None:
         while True:
@@ -189,7 +229,7 @@ def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
                 event, n = events.get_nowait()
             except queue_mod.Empty:
                 return
-            progress(event, n)
+            report(event, n)
 
     def fail(path: Path, error: str, kind: str) -> None:
         failure = PageFailure(str(path), None, error, kind)
@@ -201,13 +241,12 @@ def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
     suspects: deque = deque()  # in flight when a worker died: retried one at a time
     running: dict[Future, tuple[Path, str]] = {}
     solo = False  # the one task running is a suspect: nothing else may run beside it
-    pool = new_pool()
+    pool = _WorkerPool(workers, ctx, factory, events, counter)
 
     def submit(task: tuple[Path, str]) -> bool:
         """Hand a task to the pool; False when the pool broke meanwhile (the task is a suspect)."""
         try:
-            with _sigint_ignored():
-                running[pool.submit(_work, *task, out, options)] = task
+            running[pool.submit(*task, out, options)] = task
         except BrokenProcessPool:
             suspects.appendleft(task)
             return False
@@ -229,13 +268,11 @@ def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
             for fut in finished:
                 path, name = task = running.pop(fut)
                 try:
-                    _add(summary, fut.result())
+                    summary.add(fut.result())
                 except BrokenProcessPool:
                     broken = True
                     if solo:
-                        fail(path, "the worker process died while reading this document (a "
-                                   "crash in a library it uses, or out of memory); the other "
-                                   "documents were done", "worker")
+                        fail(path, WORKER_DIED, "worker")
                     else:
                         suspects.append(task)
                 except Exception as e:  # noqa: BLE001 - anything else fails its document only
@@ -251,25 +288,18 @@ def _run_parallel(ocr: "OCR", tasks: Sequence[tuple[Path, str]], out: Path,
                 for fut in list(running):  # the pool is gone: the rest of what ran is lost too
                     task = running.pop(fut)
                     if fut.done() and not fut.cancelled() and fut.exception() is None:
-                        _add(summary, fut.result())
+                        summary.add(fut.result())
                     else:
                         suspects.append(task)
-                pool.shutdown(wait=True, cancel_futures=True)
-                pool = new_pool()
+                pool.discard()
+                pool = _WorkerPool(workers, ctx, factory, events, counter)
                 solo = False
         drain()
     except KeyboardInterrupt:
-        # Whatever a worker was writing is at worst a torn last line, repaired on the next start.
-        _terminate(pool)
+        pool.terminate()
         drain()
         raise
     if summary.output_error or summary.internal_error:
-        _terminate(pool)
+        pool.terminate()
     else:
-        pool.shutdown(wait=True)
-
-
-def _terminate(pool: ProcessPoolExecutor) -> None:
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        proc.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()

@@ -18,38 +18,19 @@ import errno
 import hashlib
 import json
 import os
-import unicodedata
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Iterable, Optional, Sequence
+
+from .results import OutputError, PageResult
 
 ERRORS_NAME = "errors.jsonl"
 #: which output name belongs to which input file (see :class:`NameIndex`); no .jsonl/.txt suffix,
 #: so that ``docencoder eval OUT`` does not take it for page texts
 NAMES_INDEX = ".docencoder-names"
-#: keys of a page record, in the order they are written (the stable schema)
-PAGE_KEYS = ("doc", "page", "text", "source", "text_layer", "model", "quantize", "dpi",
-             "seconds")
 #: keys of an errors.jsonl row
 ERROR_KEYS = ("doc", "page", "kind", "error")
-#: ``text_layer`` of a record written before the field existed
-UNKNOWN_VERDICT = "unknown"
-#: ``quantize`` of a record written before the field existed (2026-12-02). Such a page may have
-#: been read either way: from 2026-11-24 to 11-29 always float32, since then (``--quantize auto``,
-#: commit 1fcf0b3) int8 on CPU but float32 on CUDA or with ``--quantize none``. A guess would refuse
-#: to resume outputs that were in fact read alike, so it is taken as compatible with any mode
-#: (like :data:`UNKNOWN_VERDICT`); only records that say how they were read are compared.
-UNKNOWN_QUANTIZE = "unknown"
 
-
-class OutputError(Exception):
-    """OUT cannot be written (disk full, read-only, permissions): the run stops, exit status 2.
-
-    Not a property of any one input, so no input is blamed for it; whatever was written before it
-    is complete and a re-run resumes from there.
-    """
-
-
+#: what an errno means for the person who runs the job
 _HINTS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
           errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
           errno.EPERM: "permission denied"}
@@ -63,74 +44,6 @@ def output_error(path: Path, e: OSError, running: bool = True) -> OutputError:
             "again to resume" if running else "choose another -o or fix its permissions")
     return OutputError(f"cannot write {path}: {cause} ({type(e).__name__}, errno {e.errno}); "
                        f"{todo}")
-
-
-def clean_text(text: str) -> str:
-    """Page text as it may be written: no U+FFFD, control characters or surrogates.
-
-    Why: U+FFFD (a glyph the text layer could not map, or bytes the tokenizer's byte fallback
-    could not decode) and control characters carry nothing a reader of the text can use, and a
-    lone surrogate cannot even be encoded as UTF-8. Newlines stay, tabs become spaces, ``\\r\\n``
-    and ``\\r`` become ``\\n``; noncharacters (U+FFFE, U+FFFF, ...) go too; a dropped character
-    between two spaces leaves one space.
-    """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    out: list[str] = []
-    dropped = False  # since the last character kept
-    for ch in text:
-        if ch == "\n":
-            out.append(ch)
-            dropped = False
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cs") or ch == "\ufffd" or (ord(ch) & 0xFFFE) == 0xFFFE \
-                or "\ufdd0" <= ch <= "\ufdef":
-            dropped = True
-            continue
-        if ch == " " and dropped and out and out[-1] == " ":
-            continue  # "a \ufffd b" -> "a b", not "a  b"
-        out.append(ch)
-        dropped = False
-    return "".join(out)
-
-
-@dataclass
-class PageResult:
-    """One page of output; ``to_json`` gives the JSONL record (see the OCR README section).
-
-    ``text`` is cleaned by :func:`clean_text` on construction, whatever produced it.
-    """
-
-    doc: str  # the input path as given
-    page: int  # 1-based page number
-    text: str
-    source: str  # "ocr" or "text-layer"
-    model: str  # model id (dir name + weights hash), or "text-layer"
-    dpi: int  # resolution the page was read at; 0 when no pixels were read or it is unknown
-    seconds: float  # wall time spent on this page
-    #: why the page was read this way: "trusted", "untrusted: <reason>", "absent" (an image, or a
-    #: PDF page without a text layer) or "not-checked" (--text-layer never)
-    text_layer: str = "not-checked"
-    #: how the model's weights were run: "int8" or "none" (float); None (JSON null) when no
-    #: model read the page (``source`` "text-layer"). Part of the record because int8 output can
-    #: differ from float32 output, so a resume must not mix the two (:func:`~.api.read_differently`)
-    quantize: Optional[str] = None
-
-    def __post_init__(self) -> None:
-        self.text = clean_text(self.text)
-
-    def to_json(self) -> str:
-        d = asdict(self)
-        d["seconds"] = round(float(d["seconds"]), 4)
-        return json.dumps({k: d[k] for k in PAGE_KEYS}, ensure_ascii=False)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "PageResult":
-        # fields newer than the schema's first version, with what an older record means
-        unknown_quantize = None if d.get("source") == "text-layer" else UNKNOWN_QUANTIZE
-        optional = {"text_layer": UNKNOWN_VERDICT, "quantize": unknown_quantize}
-        keys = [k for k in PAGE_KEYS if k not in optional]
-        return cls(**{k: d[k] for k in keys}, **{k: d.get(k, v) for k, v in optional.items()})
 
 
 def _append_line(path: Path, line: str) -> None:
