@@ -26,6 +26,7 @@ from reportlab.pdfgen import canvas
 from docencoder.data.pdf_shards import pdf_samples
 from docencoder.ocr.pages import PdfDocument, open_document
 from docencoder.pdf.textlayer import PageLayout, line_words, union_box
+from rawpdf import stream, write_pdf
 
 #: the page drawn by :func:`text_pdf`, as it must read: three lines, two blocks
 LINES = [(72, 72, "Alpha beta gamma delta"), (72, 92, "second line of words"),
@@ -168,9 +169,6 @@ def image_pdf(path: Path, size: tuple[int, int], data: bytes, image_dict: bytes)
     space, bits per component, decode parameters)."""
     w, h = size
 
-    def stream(body: bytes, extra: bytes = b"") -> bytes:
-        return b"<< /Length %d %s>>\nstream\n" % (len(body), extra) + body + b"\nendstream"
-
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R "
@@ -178,17 +176,7 @@ def image_pdf(path: Path, size: tuple[int, int], data: bytes, image_dict: bytes)
             stream(b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (w, h)),
             stream(data, b"/Type /XObject /Subtype /Image /Width %d /Height %d " % (w, h)
                    + image_dict + b" ")]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
+    return write_pdf(path, objs)
 
 
 #: the test images: a black bar on white paper

@@ -19,6 +19,7 @@ from PIL import Image
 
 from docencoder.cli import main
 from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
+from rawpdf import stream, write_pdf
 
 TEXGYRE = Path("/usr/share/doc/fonts-texgyre")
 
@@ -45,9 +46,6 @@ def tounicode_pdf(path: Path, lines: list[bytes], mapping: dict[int, str]) -> Pa
             f"CMapName currentdict /CMap defineresource pop\nend\nend").encode()
     content = b"BT /F1 11 Tf 72 720 Td 14 TL " + b" ".join(b"(" + l + b") '" for l in lines) + b" ET"
 
-    def stream(data: bytes) -> bytes:
-        return b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream"
-
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
@@ -55,17 +53,7 @@ def tounicode_pdf(path: Path, lines: list[bytes], mapping: dict[int, str]) -> Pa
             stream(content),
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /ToUnicode 6 0 R >>",
             stream(cmap)]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    path.write_bytes(bytes(out))
-    return path
+    return write_pdf(path, objs)
 
 
 MATH_LINES = [b"Let a + b = c hold for every x in the set; this is plain prose.",
@@ -452,26 +440,30 @@ def test_ctrl_c_during_start_up_is_one_line_and_130(boom_dir, model_dir, tmp_pat
     assert "interrupted" in err
 
 
+def _run_as_program(tmp_path: Path, source: str):
+    """Run ``source`` (a module that patches docencoder.cli and calls ``cli.entry()``) as
+    ``python -m`` with docencoder importable: how the program itself starts and ends."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    (tmp_path / "as_program.py").write_text(
+        "import sys\nimport docencoder.cli as cli\n" + source
+        + "sys.argv = ['docencoder', 'ocr']\ncli.entry()\n")
+    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{root}")
+    return subprocess.run([sys.executable, "-m", "as_program"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+
+
 def test_ctrl_c_caught_after_a_string_exec_is_130_under_python_m(tmp_path):
     """A Ctrl-C that lands in a string exec (dataclasses, namedtuple, typing build methods that
     way during imports) and is caught by main() must still end `python -m` with 130: CPython
     marks such an interrupt unhandled and kills the process with SIGINT (-2) at finalization,
     which cli.entry skips after an interrupt. Deterministic form of a CI flake."""
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[1]
-    (tmp_path / "interrupt_in_exec.py").write_text(
-        "import sys\n"
-        "import docencoder.cli as cli\n"
+    proc = _run_as_program(tmp_path, (
         "def parser(**kw):\n"
         "    exec('raise KeyboardInterrupt')\n"
-        "cli.build_parser = parser\n"
-        "sys.argv = ['docencoder', 'ocr']\n"
-        "cli.entry()\n")
-    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{root}")
-    proc = subprocess.run([sys.executable, "-m", "interrupt_in_exec"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+        "cli.build_parser = parser\n"))
     assert proc.returncode == 130, proc.stderr
     assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -479,14 +471,11 @@ def test_ctrl_c_caught_after_a_string_exec_is_130_under_python_m(tmp_path):
 def test_ctrl_c_swallowed_by_a_finalizer_still_stops_the_run(tmp_path):
     """A KeyboardInterrupt raised inside a __del__ is dropped by Python (only reported to
     sys.unraisablehook); main() redelivers it, so the run stops with 130 instead of going on."""
-    import subprocess
-    import sys
     import time
 
-    root = Path(__file__).resolve().parents[1]
-    (tmp_path / "interrupt_in_del.py").write_text(
-        "import sys, time\n"
-        "import docencoder.cli as cli\n"
+    t0 = time.monotonic()
+    proc = _run_as_program(tmp_path, (
+        "import time\n"
         "class Finalized:\n"
         "    def __del__(self):\n"
         "        raise KeyboardInterrupt\n"
@@ -499,13 +488,7 @@ def test_ctrl_c_swallowed_by_a_finalizer_still_stops_the_run(tmp_path):
         "class Parser:\n"
         "    def parse_args(self, argv):\n"
         "        return Args()\n"
-        "cli.build_parser = lambda **kw: Parser()\n"
-        "sys.argv = ['docencoder', 'ocr']\n"
-        "cli.entry()\n")
-    env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{root}")
-    t0 = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "interrupt_in_del"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+        "cli.build_parser = lambda **kw: Parser()\n"))
     assert proc.returncode == 130, proc.stderr
     assert time.monotonic() - t0 < 20, "the run went on after the interrupt"
     assert "interrupted" in proc.stderr and "Traceback" not in proc.stderr
