@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 
 import pytest
 import torch
@@ -29,15 +28,9 @@ def tiny_line_model(tokenizer):
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     """A tiny random line model saved like a real checkpoint (weights, config, tokenizer)."""
-    from docencoder.data.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
-    from docencoder.model import DocEncoder, get_config, save_pretrained
+    from docencoder.eval.memory import tiny_model_dir
 
-    tok = load_tokenizer()
-    torch.manual_seed(0)
-    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config())
-    d = save_pretrained(DocEncoder(cfg), tmp_path_factory.mktemp("models") / "tiny-line")
-    shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
-    return d
+    return tiny_model_dir(tmp_path_factory.mktemp("models") / "tiny-line", seed=0)
 
 
 @pytest.fixture(scope="session")
