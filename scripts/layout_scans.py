@@ -456,12 +456,12 @@ class Row:
 def _reader(enabled: bool):
     """``read_image`` of the shipped model with the layout under test, or None.
 
-    The reader calls ``find_lines`` from its own module, so the layout under test is put there
-    (this process only).
+    The line reader calls ``find_lines`` from its own module, so the layout under test is put
+    there (this process only).
     """
     if not enabled:
         return None
-    import docencoder.ocr.reader as reader_module
+    import docencoder.ocr.line_reader as reader_module
     from docencoder import OCR
 
     reader_module.find_lines = lambda img, cfg=None: FIND_LINES(img)

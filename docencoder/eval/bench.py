@@ -316,7 +316,7 @@ def count_vision_tokens(image_path: Path, model_cfg) -> int:
     page as one view. Used when the run did not report what it spent.
     """
     g = model_cfg.geometry
-    if g.height >= g.width:  # a page geometry: one view per page (no tiles)
+    if g.kind == "page":  # one view per page (no tiles)
         return model_cfg.vision_tokens()
     from PIL import Image
 

@@ -37,7 +37,7 @@ def peak_matmul_flops(n: int = 1024, reps: int = 8) -> float:
 
 
 def example_inputs(cfg: ModelConfig, batch: int, device: str = "cpu") -> dict:
-    text = LINE_TEXT_TOKENS if cfg.name.startswith("line") else PAGE_TEXT_TOKENS
+    text = LINE_TEXT_TOKENS if cfg.geometry.kind == "line" else PAGE_TEXT_TOKENS
     tiles, grid = None, None
     if cfg.geometry.tile_size:
         t = cfg.geometry.tile_size
