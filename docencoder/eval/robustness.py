@@ -149,18 +149,12 @@ def sample_pages(path: Path, n_pages: int, k: int, seed: int) -> list[int]:
 def page_count(path: Path) -> Optional[int]:
     """Pages of a PDF, None when it does not open (the sweep then reads it whole, so the
     pipeline's own report of the problem is what is counted)."""
-    import pypdfium2 as pdfium
+    from docencoder.pdf.document import page_count as pdf_page_count
 
     try:
-        pdf = pdfium.PdfDocument(str(path))
+        return pdf_page_count(path)
     except Exception:  # noqa: BLE001 - any reason: the pipeline will say which
         return None
-    try:
-        return len(pdf)
-    except Exception:  # noqa: BLE001
-        return None
-    finally:
-        pdf.close()
 
 
 def record_problems(jsonl: Path, md: Path, pages_done: int) -> list[str]:
