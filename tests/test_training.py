@@ -218,19 +218,21 @@ def test_ctc_head_learns_a_column_code():
     assert loss.item() < 0.1 * first
 
 
-def test_ctc_weight_trains_the_head_and_is_not_exported(tmp_path):
+def test_ctc_weight_trains_the_head_and_the_export_carries_it(tmp_path):
     L.seed_everything(7)
     module = DocEncoderModule(config="line-tiny", lr=3e-3, warmup_steps=2, ctc_weight=0.3)
     assert "ctc_head" in {g["name"] for g in module.param_groups()}
-    before = module.ctc_head.proj.weight.detach().clone()
+    before = module.model.ctc_head.proj.weight.detach().clone()
     data = LineDataModule(config="line-tiny", batch_size=3, num_workers=0, val_batches=1)
     ckpt = L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True)
     trainer = _trainer(tmp_path, 2, [ckpt])
     trainer.fit(module, data)
-    assert not torch.equal(before, module.ctc_head.proj.weight)
+    assert not torch.equal(before, module.model.ctc_head.proj.weight)
     assert torch.isfinite(trainer.callback_metrics["train/ctc"])
     out = export_checkpoint(tmp_path / "ckpt" / "last.ckpt", tmp_path / "model")
-    assert state_digest(load_pretrained(out)) == state_digest(module.model.eval())
+    exported = load_pretrained(out)
+    assert exported.cfg.ctc_head and exported.ctc_head is not None
+    assert state_digest(exported) == state_digest(module.model.eval())
 
 
 def test_final_checkpoint_holds_the_last_step(tmp_path):

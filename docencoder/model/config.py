@@ -168,6 +168,9 @@ class ModelConfig:
     expected_tokens: Optional[int] = None
     newline_tokens: bool = True  # a learned newline embedding after each row of vision tokens
     init_std: float = 0.02
+    #: a CTC reader on the SAM map (:mod:`docencoder.model.ctc`), line geometries only: trained
+    #: beside the decoder and used by the line reader's joint CTC/attention decoding
+    ctc_head: bool = False
 
     def __post_init__(self) -> None:
         for name, typ in (("geometry", GeometryConfig), ("sam", SamConfig),
@@ -183,6 +186,9 @@ class ModelConfig:
                 raise ValueError(f"geometry.{side}={px} must be a multiple of patch*4={unit}")
         if g.tile_size and g.tile_size % unit:
             raise ValueError(f"geometry.tile_size={g.tile_size} must be a multiple of {unit}")
+        if self.ctc_head and g.kind != "line":
+            raise ValueError(f"config {self.name!r}: a CTC head reads line geometries only, "
+                             f"this one is {g.kind!r}")
         if self.expected_tokens is not None and self.view_tokens != self.expected_tokens:
             raise ValueError(
                 f"config {self.name!r}: {g.height}x{g.width} px with patch {p} gives "

@@ -22,6 +22,7 @@ from transformers import GenerationConfig, LogitsProcessorList
 from .clip import ClipEncoder
 from .compressor import Compressor
 from .config import ModelConfig
+from .ctc import CtcHead
 from .decoder import WindowedNoRepeatNGram, build_decoder, greedy_decode
 from .projector import Projector, add_newlines
 from .sam import SamEncoder
@@ -73,7 +74,23 @@ class DocEncoder(nn.Module):
         self.projector = Projector(cfg.clip.width, cfg.clip.width, cfg.decoder.hidden_size,
                                    cfg.init_std)
         self.decoder = build_decoder(cfg.decoder, cfg.vocab_size, cfg.init_std)
+        self.ctc_head: Optional[CtcHead] = self._new_ctc_head() if cfg.ctc_head else None
         self._non_target = torch.tensor(cfg.tokens.non_target_ids)
+
+    def _new_ctc_head(self) -> CtcHead:
+        cfg = self.cfg
+        return CtcHead(cfg.geometry.height // cfg.sam.patch_size, cfg.sam.neck_dim, cfg.vocab_size)
+
+    def add_ctc_head(self) -> CtcHead:
+        """Give a model without one a freshly initialised CTC head (a warm start from an export
+        that had none); ``cfg.ctc_head`` becomes True so the export records it."""
+        if self.ctc_head is None:
+            if self.cfg.geometry.kind != "line":
+                raise ValueError(f"a CTC head reads line geometries only; {self.cfg.name!r} is "
+                                 f"{self.cfg.geometry.kind!r}")
+            self.cfg.ctc_head = True
+            self.ctc_head = self._new_ctc_head().to(self.projector.view_separator.device)
+        return self.ctc_head
 
     def set_gradient_checkpointing(self, enabled: bool = True) -> None:
         """Recompute block activations during backward in every transformer stage."""
@@ -111,7 +128,11 @@ class DocEncoder(nn.Module):
 
     def _encode_view(self, pixels: torch.Tensor) -> tuple[torch.Tensor, int, int]:
         """`(N, 3, H, W)` -> projected tokens `(N, rows*cols, E)`, rows, cols."""
-        feats = self.compressor(self.sam(pixels))  # (N, D, rows, cols)
+        return self._encode_sam_map(self.sam(pixels))
+
+    def _encode_sam_map(self, sam_map: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        """`(N, C, H/p, W/p)` SAM map -> projected tokens `(N, rows*cols, E)`, rows, cols."""
+        feats = self.compressor(sam_map)  # (N, D, rows, cols)
         _, _, rows, cols = feats.shape
         clip_tokens = self.clip(feats)  # (N, rows*cols, D)
         sam_tokens = feats.flatten(2).transpose(1, 2)  # (N, rows*cols, D)
@@ -147,6 +168,29 @@ class DocEncoder(nn.Module):
         parts.append(add_newlines(glob, rows, cols, nl))
         parts.append(self.projector.view_separator.to(glob.dtype).view(1, 1, E).expand(B, 1, E))
         return torch.cat(parts, dim=1)  # (B, P, E)
+
+    def encode_lines(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Line images -> the vision prefix and the CTC head's reading of the same SAM map.
+
+        Args:
+            pixel_values: `(B, 3, H, W)` line images (no tiles).
+
+        Returns:
+            `(B, P, E)` as :meth:`encode_image`, and `(W/p, B, V)` CTC log-probabilities.
+
+        Raises:
+            ValueError: the model has no CTC head.
+        """
+        if self.ctc_head is None:
+            raise ValueError(f"model {self.cfg.name!r} has no CTC head (config ctc_head: false)")
+        self.check_pixels(pixel_values)
+        sam_map = self.sam(pixel_values)  # (B, C, H/p, W/p)
+        glob, rows, cols = self._encode_sam_map(sam_map)  # (B, rows*cols, E)
+        B, _, E = glob.shape
+        nl = self.projector.image_newline if self.cfg.newline_tokens else None
+        sep = self.projector.view_separator.to(glob.dtype).view(1, 1, E).expand(B, 1, E)
+        vision = torch.cat([add_newlines(glob, rows, cols, nl), sep], dim=1)  # (B, P, E)
+        return vision, self.ctc_head(sam_map)
 
     # ------------------------------------------------------------------ training
     def embed(self, input_ids: torch.Tensor, vision: torch.Tensor) -> torch.Tensor:

@@ -23,7 +23,7 @@ from docencoder.model.config import get_config
 from docencoder.model.docencoder import DocEncoder
 from docencoder.model.weights import load_part_weights, load_pretrained
 
-from .ctc import CtcHead, ctc_loss, ctc_targets
+from .ctc import ctc_loss, ctc_targets
 
 PARTS = ("sam", "compressor", "clip", "projector", "decoder")
 #: metric prefix of each validation loader (the data module's order)
@@ -86,9 +86,10 @@ class DocEncoderModule(L.LightningModule):
             open_clip ViT, transformers causal LM), loaded through strict key maps.
         val_generate_batches: validation batches that are also read by greedy generation.
         max_new_tokens: generation cap during validation.
-        ctc_weight: weight of an auxiliary CTC loss read off the SAM map by a training-only
-            linear head (see :mod:`docencoder.training.ctc`); 0 = off. Line batches only
-            (one image per row, no packing). The head is not part of the exported model.
+        ctc_weight: weight of an auxiliary CTC loss read off the SAM map by the model's CTC
+            head (see :mod:`docencoder.training.ctc`; a model without one gets a fresh head);
+            0 = off. Line batches only (one image per row, no packing). The head is part of the
+            model, so exports carry it and the line reader decodes with it.
     """
 
     def __init__(self, config: str = "line", tokenizer_path: Optional[str] = None, lr: float = 1e-3,
@@ -122,12 +123,9 @@ class DocEncoderModule(L.LightningModule):
             getattr(self.model, part).requires_grad_(False)
         if gradient_checkpointing:
             self.model.set_gradient_checkpointing(True)
-        self.ctc_head: Optional[CtcHead] = None
         self._sam_map: Optional[torch.Tensor] = None
         if ctc_weight > 0:
-            cfg = self.model.cfg
-            self.ctc_head = CtcHead(cfg.geometry.height // cfg.sam.patch_size, cfg.sam.neck_dim,
-                                    cfg.vocab_size)
+            self.model.add_ctc_head()
             self.model.sam.register_forward_hook(self._keep_sam_map)
         # one set of reading metrics per validation loader: val/* (held-out mix), val_real/*
         self.val_metrics = torch.nn.ModuleList(
@@ -144,7 +142,7 @@ class DocEncoderModule(L.LightningModule):
         self.log(f"{stage}/loss", out.loss, prog_bar=True, batch_size=len(batch),
                  sync_dist=stage != "train")
         loss = out.loss
-        if self.ctc_head is not None and stage == "train":
+        if self.hparams.ctc_weight > 0 and stage == "train":
             aux = self._ctc(batch)
             self.log("train/ctc", aux, batch_size=len(batch))
             loss = loss + self.hparams.ctc_weight * aux
@@ -160,7 +158,7 @@ class DocEncoderModule(L.LightningModule):
         text = (self.model.target_mask(ids) & batch.attention_mask.bool()
                 & (ids != self.model.cfg.tokens.eos_id))  # (B, L) text tokens only
         targets, lengths = ctc_targets(ids, text)
-        return ctc_loss(self.ctc_head(sam_map), targets, lengths, blank=self.model.cfg.tokens.pad_id)
+        return ctc_loss(self.model.ctc_head(sam_map), targets, lengths, blank=self.model.cfg.tokens.pad_id)
 
     def training_step(self, batch: Batch, batch_idx: int) -> torch.Tensor:
         loss = self._step(batch, "train")
@@ -228,9 +226,10 @@ class DocEncoderModule(L.LightningModule):
             if no_decay:
                 groups.append({"params": no_decay, "weight_decay": 0.0, "lr": lr,
                                "name": f"{part}.no_decay"})
-        if self.ctc_head is not None:
-            groups.append({"params": list(self.ctc_head.parameters()), "weight_decay": 0.0,
-                           "lr": self.hparams.lr, "name": "ctc_head"})
+        head = self.model.ctc_head
+        if head is not None and any(p.requires_grad for p in head.parameters()):
+            groups.append({"params": [p for p in head.parameters() if p.requires_grad],
+                           "weight_decay": 0.0, "lr": self.hparams.lr, "name": "ctc_head"})
         return groups
 
     def configure_optimizers(self):
