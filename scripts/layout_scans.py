@@ -31,16 +31,14 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import math
 import os
 import random
-import re
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -51,11 +49,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from docencoder.data import scan  # noqa: E402
-from docencoder.pdf.document import open_pdf  # noqa: E402
-from docencoder.pdf.textlayer import read_page  # noqa: E402
 from docencoder.eval.metrics import score_page  # noqa: E402
 from docencoder.ocr.layout import PageLayout, find_lines  # noqa: E402
 from docencoder.ocr.pages import PdfDocument  # noqa: E402
+from docencoder.pdf.document import open_pdf  # noqa: E402
+from docencoder.pdf.textlayer import read_page  # noqa: E402
 
 DPI = 150
 #: the brief's scan range: rotation to ±2.5°, blur σ 0.5-1.3, ink 75-95 %, fall-off 5-15 %,
@@ -216,15 +214,15 @@ class Reading:
     across: int  # lines (not table rows) holding words of two text-layer lines of one row
 
     def text(self, words: list[Word]) -> str:
-        return "\n".join(" ".join(words[i].text for i in l) for l in self.lines if l)
+        return "\n".join(" ".join(words[i].text for i in line) for line in self.lines if line)
 
     @property
     def junk(self) -> int:
         """Lines that hold no word: rule remnants, figure pieces, noise (read as garbage)."""
-        return sum(1 for l in self.lines if not l)
+        return sum(1 for line in self.lines if not line)
 
     def covered(self) -> set[int]:
-        return {i for l in self.lines for i in l}
+        return {i for line in self.lines for i in line}
 
 
 def read_layout(layout: PageLayout, words: list[Word], net_angle: float, seconds: float,
@@ -263,18 +261,18 @@ def _lis_len(seq: list[int]) -> int:
 def compare(clean: Reading, deg: Reading) -> tuple[int, int]:
     """(clean lines matched by a degraded line, order errors among the matched lines)."""
     owner = {}
-    for k, l in enumerate(clean.lines):
-        for i in l:
+    for k, line in enumerate(clean.lines):
+        for i in line:
             owner[i] = k
     matched, order = set(), []
-    for l in deg.lines:
-        if not l:
+    for line in deg.lines:
+        if not line:
             continue
-        ks = [owner.get(i, -1) for i in l]
+        ks = [owner.get(i, -1) for i in line]
         k = max(set(ks), key=ks.count)
         if k >= 0 and k not in matched:
             ref = set(clean.lines[k])
-            if len(ref & set(l)) >= 0.8 * max(len(ref), len(l)):
+            if len(ref & set(line)) >= 0.8 * max(len(ref), len(line)):
                 matched.add(k)
                 order.append(k)
     return len(matched), len(order) - _lis_len(order)

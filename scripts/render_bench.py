@@ -166,10 +166,10 @@ def ink_offset(a: np.ndarray, layout, box) -> Optional[tuple[float, float]]:
     """Centre of the ink in a word's pixel box on render ``a``, relative to the box's top-left
     corner (the box mapped with this render's own size); None when the box holds no ink."""
     x0, y0, x1, y1 = layout.to_pixels(box, (a.shape[1], a.shape[0]))
-    l, t = max(0, int(x0)), max(0, int(y0))
-    r, b = min(a.shape[1], int(x1) + 1), min(a.shape[0], int(y1) + 1)
-    ys, xs = np.nonzero(a[t:b, l:r] < INK_LEVEL)
-    return (float(xs.mean()) + l - x0, float(ys.mean()) + t - y0) if len(xs) else None
+    left, top = max(0, int(x0)), max(0, int(y0))
+    right, bottom = min(a.shape[1], int(x1) + 1), min(a.shape[0], int(y1) + 1)
+    ys, xs = np.nonzero(a[top:bottom, left:right] < INK_LEVEL)
+    return (float(xs.mean()) + left - x0, float(ys.mean()) + top - y0) if len(xs) else None
 
 
 def agreement(pages: list[Page], a_imgs: list[np.ndarray], b_imgs: list[np.ndarray]) -> dict:

@@ -138,7 +138,6 @@ def test_pieces_end_at_word_spaces_not_at_gaps_beside_narrow_letters():
 def test_typewriter_lines_split_at_word_spaces():
     """On a rendered typewriter line, every piece ends where a word ends (it cut '(Hilbert' in two:
     the gap beside 'l' is nearly a word space)."""
-    import numpy as np
     from PIL import Image, ImageDraw, ImageFont
 
     from docencoder.data.fonts import available_fonts

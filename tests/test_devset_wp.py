@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from docencoder.eval.devset import (DEFAULT_DEV_DIR, is_reserved, load_manifest, page_ok)
-from docencoder.eval.devset_wp import (JOURNAL_SOURCES, WP_DEV_DIR, excluded_packages,
-                                       typeset_pages)
+from docencoder.eval.devset import DEFAULT_DEV_DIR, is_reserved, load_manifest, page_ok
+from docencoder.eval.devset_wp import JOURNAL_SOURCES, WP_DEV_DIR, excluded_packages, typeset_pages
 
 REPO = Path(__file__).resolve().parents[1]
 #: the dev set must stay small in the repository
@@ -113,12 +112,13 @@ def test_typeset_pages_hold_what_papers_hold(rows):
 
 
 def test_scans_are_image_only_pdfs_of_the_clean_render(rows):
-    from PIL import Image
     import io
 
+    from PIL import Image
+
     from docencoder.data.scan import HARSH, SCAN, pdf_jpeg
-    from docencoder.pdf.textlayer import page_text
     from docencoder.ocr.pages import PdfDocument
+    from docencoder.pdf.textlayer import page_text
 
     for r in random.Random(1).sample(rows, 4):
         with PdfDocument(WP_DEV_DIR / r.pdf) as doc:

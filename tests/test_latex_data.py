@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import random
 import shutil
 
 import pytest
 
-from docencoder.data import latex
 from docencoder.data.latex import LatexConfig, TextSource, document_tex, escape, latex_to_shards
 
 SRC = TextSource(
@@ -47,7 +45,7 @@ def test_one_document_to_shards(tmp_path):
     from docencoder.data.pdf_shards import find_pdfs
     from docencoder.pdf.textlayer import read_pages
 
-    text = " ".join(l.text for p in find_pdfs(tmp_path / "pdf") for l in read_pages(p) for l in l.lines)
+    text = " ".join(line.text for p in find_pdfs(tmp_path / "pdf") for page in read_pages(p) for line in page.lines)
     assert "--verbose" in text.replace("- -", "--")
     assert "\ufb01" not in text and "office" in text.replace("-", "")
     # resume: a second run typesets nothing and reads nothing again

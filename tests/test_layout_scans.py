@@ -106,7 +106,7 @@ def _matches(layout, boxes: list[Box], slack: int = 4) -> list[int]:
 
 def _assert_read_in_order(layout, boxes: list[Box]) -> None:
     """Every known line found once, in the known order, and nothing else."""
-    assert _matches(layout, boxes) == list(range(len(boxes))), [l.box for l in layout.lines]
+    assert _matches(layout, boxes) == list(range(len(boxes))), [line.box for line in layout.lines]
 
 
 def test_lines_that_touch_are_split_at_their_profile_valley():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 import pytest
+import torch
 
 from docencoder.cli import main
 

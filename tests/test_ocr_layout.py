@@ -26,7 +26,7 @@ def _render(path, page: int, dpi: int = DPI) -> Image.Image:
 
 def _match(layout, page, dpi: int = DPI) -> list[int]:
     """For each detected line (reading order), the index of the known line whose box holds its centre."""
-    boxes = [page.pixel_box(l, dpi) for l in page.lines]
+    boxes = [page.pixel_box(line, dpi) for line in page.lines]
     out = []
     for line in layout.lines:
         x0, y0, x1, y1 = line.box
@@ -51,8 +51,8 @@ def test_two_column_lines_in_reading_order(two_column, page_no):
     # column, then the whole right column, then the footer
     assert _match(layout, page) == list(range(len(page.lines)))
     assert len(layout.blocks) == len(page.blocks())
-    found = [[_match(layout, page)[layout.lines.index(l)] for l in b.lines] for b in layout.blocks]
-    known = [[page.lines.index(l) for l in b] for b in page.blocks()]
+    found = [[_match(layout, page)[layout.lines.index(line)] for line in b.lines] for b in layout.blocks]
+    known = [[page.lines.index(line) for line in b] for b in page.blocks()]
     assert found == known
 
 
@@ -177,7 +177,7 @@ def test_a_short_frame_and_rules_beside_lines_stay_out_of_the_crops():
     d.text((80, 104), "9 lattice points in polytope", font=font, fill=0)
     d.text((62, 168), "prose just below the frame", font=font, fill=0)
     found = find_lines(img)
-    assert len(found.lines) == 4, [l.box for l in found.lines]
+    assert len(found.lines) == 4, [line.box for line in found.lines]
     for line, crop in zip(found.lines, (c for b in found.crops(pad=2) for c in b)):
         x0, y0, x1, y1 = line.box
         assert x1 - x0 < 600, line.box  # the frame's width is not the line's
@@ -185,7 +185,7 @@ def test_a_short_frame_and_rules_beside_lines_stay_out_of_the_crops():
         assert not a.all(1).any() and (a.sum(1) < 0.5 * a.shape[1]).all()  # no rule row
         assert not a.all(0).any()  # no frame side
     unpainted = find_lines(img, LayoutConfig(rule_h_em=0.0, frame_v_em=1e9))
-    assert max(l.box[2] - l.box[0] for l in unpainted.lines) > 700  # the old way: a frame-wide line
+    assert max(line.box[2] - line.box[0] for line in unpainted.lines) > 700  # the old way: a frame-wide line
     # sides kept (and no splitting of touching lines at profile valleys): joined
     assert len(find_lines(img, LayoutConfig(frame_v_em=1e9, split_line_em=1e9)).lines) < 4
 
@@ -249,7 +249,7 @@ def test_a_table_is_read_row_by_row_with_its_cells_apart():
     from docencoder.ocr.layout import LayoutConfig
 
     layout = find_lines(_table_page(400, "the value of row"))
-    rows = [l for l in layout.lines if l.cells]
+    rows = [line for line in layout.lines if line.cells]
     assert len(rows) == 5 and len(layout.lines) == 6
     assert [round((r.box[1] - 140) / 40) for r in rows] == [0, 1, 2, 3, 4]  # row order
     assert all(len(r.cells) == 2 and r.cells[0][2] < 200 < 400 <= r.cells[1][0] + 3 for r in rows)
@@ -258,11 +258,11 @@ def test_a_table_is_read_row_by_row_with_its_cells_apart():
     joined = [c for block in layout.crops() for c in block][1]  # cells a word space apart
     assert joined.width < rows[0].box[2] - rows[0].box[0]
     columns = find_lines(_table_page(400, "the value of row"), LayoutConfig(table_cell_em=0))
-    assert not any(l.cells for l in columns.lines) and len(columns.lines) == 11  # column order
+    assert not any(line.cells for line in columns.lines) and len(columns.lines) == 11  # column order
 
 
 def test_two_wide_aligned_columns_stay_columns():
     """Prose columns share a baseline grid too; wide on both sides, they are not a table."""
     layout = find_lines(_table_page(540, "words of a wide second column that runs on",
                                     "words in a wide first column of prose "))
-    assert not any(l.cells for l in layout.lines) and len(layout.lines) == 11
+    assert not any(line.cells for line in layout.lines) and len(layout.lines) == 11

@@ -8,8 +8,15 @@ import os
 import pytest
 from PIL import Image
 
-from docencoder.ocr.pages import (DocumentError, PageError, expand_inputs, open_document,
-                                  pages_past_end, parse_pages, select_pages)
+from docencoder.ocr.pages import (
+    DocumentError,
+    PageError,
+    expand_inputs,
+    open_document,
+    pages_past_end,
+    parse_pages,
+    select_pages,
+)
 from docencoder.ocr.results import PageResult
 from docencoder.ocr.samples import make_whitepaper
 from docencoder.ocr.writers import DocumentWriter, ErrorLog, NameIndex, load_done, markdown
@@ -148,7 +155,7 @@ def test_load_done_repairs_torn_and_duplicate_lines(tmp_path):
     done = load_done(path)
     assert sorted(done) == [1, 2] and done[1].text == "x"
     lines = path.read_text().splitlines()
-    assert [json.loads(l)["page"] for l in lines] == [1, 2]
+    assert [json.loads(line)["page"] for line in lines] == [1, 2]
     assert load_done(tmp_path / "none.jsonl") == {}
 
 
@@ -157,7 +164,7 @@ def test_document_writer_sorts_and_writes_markdown(tmp_path):
     for n in (3, 1):
         w.write(_page(n, f"text of page {n}"))
     w.finish()
-    recs = [json.loads(l) for l in (tmp_path / "doc.jsonl").read_text().splitlines()]
+    recs = [json.loads(line) for line in (tmp_path / "doc.jsonl").read_text().splitlines()]
     assert [r["page"] for r in recs] == [1, 3]
     assert list(recs[0]) == ["doc", "page", "text", "source", "text_layer", "model", "quantize",
                              "dpi", "seconds"]
@@ -174,7 +181,7 @@ def test_error_log(tmp_path):
     log = ErrorLog(tmp_path)
     log.add("a.pdf", None, "encrypted")
     log.add("b.pdf", 4, "boom")
-    recs = [json.loads(l) for l in log.path.read_text().splitlines()]
+    recs = [json.loads(line) for line in log.path.read_text().splitlines()]
     assert recs == [{"doc": "a.pdf", "page": None, "kind": "input", "error": "encrypted"},
                     {"doc": "b.pdf", "page": 4, "kind": "input", "error": "boom"}]
     log.reset()

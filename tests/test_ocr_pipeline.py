@@ -26,7 +26,7 @@ def _norm(text: str) -> str:
 
 
 def _records(path: Path) -> list[dict]:
-    return [json.loads(l) for l in path.read_text().splitlines()]
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def _check_schema(rec: dict) -> None:
@@ -84,7 +84,7 @@ def test_never_reads_pixels_with_schema_and_bounded_lines(sample, model_dir):
     # a random model runs away on every piece: the token cap still ends each one
     from docencoder.ocr.reader import MAX_CHARS_PER_LINE
 
-    assert all(len(l) <= 3 * (MAX_CHARS_PER_LINE + 4) for l in page.text.splitlines())
+    assert all(len(line) <= 3 * (MAX_CHARS_PER_LINE + 4) for line in page.text.splitlines())
 
 
 def test_pieces_are_assembled_into_lines_and_blocks(sample, model_dir, monkeypatch):

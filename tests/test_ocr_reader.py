@@ -9,8 +9,15 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from docencoder.ocr.reader import (GenerationConfig, ModelLoadError, PagePieces, Reader,
-                                   check_model_dir, model_id, tile_grid)
+from docencoder.ocr.reader import (
+    GenerationConfig,
+    ModelLoadError,
+    PagePieces,
+    Reader,
+    check_model_dir,
+    model_id,
+    tile_grid,
+)
 from docencoder.pdf.render import fit_page
 
 

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from docencoder.data.pdfgen import (FALLBACK_PARAGRAPHS, PdfGenConfig, PdfGenerator, _fit_text,
-                                    document_samples, generate_pdf, synth_to_shards,
-                                    truetype_families)
+from docencoder.data.pdfgen import (
+    FALLBACK_PARAGRAPHS,
+    PdfGenConfig,
+    PdfGenerator,
+    _fit_text,
+    document_samples,
+    generate_pdf,
+    synth_to_shards,
+    truetype_families,
+)
 from docencoder.data.shards import read_manifest
 from docencoder.pdf.textlayer import read_pages
 

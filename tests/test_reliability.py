@@ -44,7 +44,7 @@ def tounicode_pdf(path: Path, lines: list[bytes], mapping: dict[int, str]) -> Pa
             f"/CMapType 2 def\n1 begincodespacerange\n<00> <FF>\nendcodespacerange\n"
             f"{len(full)} beginbfchar\n{bfchar}\nendbfchar\nendcmap\n"
             f"CMapName currentdict /CMap defineresource pop\nend\nend").encode()
-    content = b"BT /F1 11 Tf 72 720 Td 14 TL " + b" ".join(b"(" + l + b") '" for l in lines) + b" ET"
+    content = b"BT /F1 11 Tf 72 720 Td 14 TL " + b" ".join(b"(" + line + b") '" for line in lines) + b" ET"
 
     objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
@@ -68,7 +68,7 @@ def math_pdf(tmp_path_factory) -> Path:
 
 
 def _records(path: Path) -> list[dict]:
-    return [json.loads(l) for l in path.read_text(encoding="utf-8").splitlines()]
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 def _clean(text: str) -> bool:
@@ -558,7 +558,7 @@ def test_a_resume_with_other_settings_is_refused(six, model_dir, tmp_path, capsy
     assert main(base + ["--text-layer", "only", "--overwrite"]) == 0
     assert {r["source"] for r in _records(jsonl)} == {"text-layer"}
     # auto resumes the trusted text-layer pages of an `only` run (it would read them alike)
-    jsonl.write_text("".join(l + "\n" for l in jsonl.read_text().splitlines()[:3]))
+    jsonl.write_text("".join(line + "\n" for line in jsonl.read_text().splitlines()[:3]))
     assert main(base + tiny + ["--text-layer", "auto"]) == 0
     assert [(r["page"], r["text_layer"]) for r in _records(jsonl)] == [(p, "trusted")
                                                                         for p in range(1, 7)]
@@ -670,7 +670,7 @@ def _snapshot(out: Path) -> dict[str, object]:
         if f.name == "errors.jsonl":
             snap[f.name] = sorted(f.read_text(encoding="utf-8").splitlines())
         elif f.suffix == ".jsonl":
-            recs = [json.loads(l) for l in f.read_text(encoding="utf-8").splitlines()]
+            recs = [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines()]
             snap[f.name] = [{k: v for k, v in r.items() if k != "seconds"} for r in recs]
         else:
             snap[f.name] = f.read_bytes()

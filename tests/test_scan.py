@@ -11,9 +11,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from docencoder.data.scan import (HARSH, PRESETS, SCAN, Bar, ScanDraw, ScanParams, degrade, draw,
-                                  fade_ink, illumination, image_pdf, paint_bar, pdf_jpeg,
-                                  scan_page)
+from docencoder.data.scan import (
+    HARSH,
+    PRESETS,
+    SCAN,
+    Bar,
+    ScanDraw,
+    ScanParams,
+    degrade,
+    draw,
+    fade_ink,
+    illumination,
+    image_pdf,
+    paint_bar,
+    pdf_jpeg,
+    scan_page,
+)
 
 
 def _plain(**overrides) -> ScanDraw:
@@ -125,8 +138,8 @@ def test_bars_colour_the_page_and_sidebars_keep_ink_dark():
 
 
 def test_scan_page_writes_an_image_only_pdf_that_renders_back(tmp_path):
-    from docencoder.pdf.textlayer import page_text
     from docencoder.ocr.pages import PdfDocument
+    from docencoder.pdf.textlayer import page_text
 
     img = _page(300, 420)
     img.paste(0, (40, 60, 260, 70))

@@ -9,9 +9,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
+from docencoder.data.pdf_shards import from_pdfs
 from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.data.shards import ShardDataset, ShardWriter, read_manifest
-from docencoder.data.pdf_shards import from_pdfs
 from docencoder.pdf.document import open_pdf
 from docencoder.pdf.render import render_page
 from docencoder.pdf.textlayer import PageLayout, page_text, read_pages

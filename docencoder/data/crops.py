@@ -15,8 +15,7 @@ from __future__ import annotations
 import math
 from typing import Iterator, Optional
 
-from docencoder.pdf.textlayer import (REPLACEMENT, PageLayout, TextLine, group_blocks, line_words,
-                                      union_box)
+from docencoder.pdf.textlayer import REPLACEMENT, PageLayout, TextLine, group_blocks, line_words, union_box
 
 #: white margin around a line crop, in line heights (then clamped so no other line intrudes)
 LINE_MARGIN_X = 0.5

@@ -27,8 +27,8 @@ from docencoder.model.config import get_config
 
 from .collate import Batch, Sample, pad_collate
 from .corpus import load_corpus
-from .packing import pack_collate
 from .lines import LineGenerator, LineGeneratorConfig, to_tensor
+from .packing import pack_collate
 from .tokenizer import DocTokenizer, load_tokenizer
 
 #: draws one (image, text) pair ``height x width`` from an RNG; ``width`` in pixels

@@ -259,13 +259,18 @@ _OPS = ["=", "+", "-", "×", "≤", "≥", "≈", "/", "·"]
 def synthetic_snippet(rng: random.Random) -> str:
     """Non-prose content whitepapers are full of: numbers, equations, references, headings."""
     kind = rng.randrange(7)
-    num = lambda: rng.choice([str(rng.randint(0, 2025)), f"{rng.uniform(0, 100):.{rng.randint(1, 3)}f}",
-                              f"{rng.uniform(0, 1):.2f}", f"{rng.randint(1, 999)}%"])
+
+    def num() -> str:
+        return rng.choice([str(rng.randint(0, 2025)), f"{rng.uniform(0, 100):.{rng.randint(1, 3)}f}",
+                           f"{rng.uniform(0, 1):.2f}", f"{rng.randint(1, 999)}%"])
+
     if kind == 0:  # table row
         return "  ".join(num() for _ in range(rng.randint(2, 6)))
     if kind == 1:  # equation-like
-        v = lambda: rng.choice(["x", "y", "z", "n", "k", "f(x)", "L", "W", "h_t", "p(y|x)",
-                                rng.choice(_GREEK)])
+        def v() -> str:
+            return rng.choice(["x", "y", "z", "n", "k", "f(x)", "L", "W", "h_t", "p(y|x)",
+                               rng.choice(_GREEK)])
+
         terms = [v() for _ in range(rng.randint(2, 5))]
         eq = f" {rng.choice(_OPS)} ".join(terms)
         return f"{v()} = {eq}" + (f"    ({rng.randint(1, 40)})" if rng.random() < 0.5 else "")
@@ -319,7 +324,9 @@ def output_snippet(rng: random.Random, max_chars: int) -> str:
     Why: on such lines (normaliz, MrBayes and gri manuals) the model, knowing only prose, code and
     a few equations, read a row of asterisks as "x × y ≤ y" and a typewriter 0 as θ.
     """
-    small = lambda: str(rng.choice([0, 0, 0, 1, 1, -1, 2, 3, 4, rng.randint(-20, 99)]))
+    def small() -> str:
+        return str(rng.choice([0, 0, 0, 1, 1, -1, 2, 3, 4, rng.randint(-20, 99)]))
+
     kind = rng.randrange(6)
     if kind == 0:  # a rule of one character
         return rng.choice("*=-_#~+.") * rng.randint(3, max(3, max_chars))

@@ -24,8 +24,7 @@ import numpy as np
 from PIL import Image
 
 from .degrade import degrade
-from .lines import (LINE_HEIGHT, LINE_WIDTH, _box_scale, ink_box, ink_mask, max_piece_ink, normalize_line,
-                    word_segments)
+from .lines import LINE_HEIGHT, LINE_WIDTH, _box_scale, ink_box, ink_mask, max_piece_ink, normalize_line, word_segments
 from .shards import iter_tar, read_manifest
 from .tokenizer import normalize_text
 

@@ -126,7 +126,7 @@ def _inline_math(rng: random.Random) -> str:
         rf"${a}_{{{rng.randint(1, 9)}}} = {rng.uniform(0, 5):.3f}$",
         rf"${a} \approx {rng.randint(2, 99)}\,{b}$",
         rf"$p < 10^{{-{rng.randint(2, 8)}}}$",
-        rf"$\mathcal{{O}}(n \log n)$",
+        r"$\mathcal{O}(n \log n)$",
         rf"$n = {rng.randint(12, 9000)}$",
         rf"${a}/{b} \in [{rng.uniform(0, 1):.2f}, {rng.uniform(1, 3):.2f}]$"))
 

@@ -25,14 +25,48 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 from PIL import Image
 
 from .jobs import WorkerFactory, run_job
-from .pages import (MAX_PAGE_PIXELS, Document, DocumentError, PageError, expand_inputs,
-                    in_selection, open_document, pages_past_end, parse_pages, select_pages)
-from .reader import (DEFAULT_BATCH_SIZE, QUANTIZE_MODES, GenerationConfig, ModelLoadError, Reader,
-                     check_model_dir, model_id, resolve_device, resolve_quantize)
-from .results import (ABSENT, NOT_CHECKED, TEXT_LAYER_MODEL, TRUSTED,
-                      UNKNOWN_QUANTIZE, UNKNOWN_VERDICT, UNTRUSTED, DocSummary, OCRError,
-                      OCRSummary, OutputError, PageFailure, PageResult, Progress, UsageError,
-                      clean_text, describe)
+from .pages import (
+    MAX_PAGE_PIXELS,
+    Document,
+    DocumentError,
+    PageError,
+    expand_inputs,
+    in_selection,
+    open_document,
+    pages_past_end,
+    parse_pages,
+    select_pages,
+)
+from .reader import (
+    DEFAULT_BATCH_SIZE,
+    QUANTIZE_MODES,
+    GenerationConfig,
+    ModelLoadError,
+    Reader,
+    check_model_dir,
+    model_id,
+    resolve_device,
+    resolve_quantize,
+)
+from .results import (
+    ABSENT,
+    NOT_CHECKED,
+    TEXT_LAYER_MODEL,
+    TRUSTED,
+    UNKNOWN_QUANTIZE,
+    UNKNOWN_VERDICT,
+    UNTRUSTED,
+    DocSummary,
+    OCRError,
+    OCRSummary,
+    OutputError,
+    PageFailure,
+    PageResult,
+    Progress,
+    UsageError,
+    clean_text,
+    describe,
+)
 from .writers import DocumentWriter, ErrorLog, NameIndex, load_done, probe_writable
 
 __all__ = ["OCR", "OCRError", "OCRSettings", "OCRSummary", "DocSummary", "ModelLoadError",

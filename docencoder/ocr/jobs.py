@@ -40,8 +40,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, Protocol, Sequence
 
 from .reader import ModelLoadError
-from .results import (PAGE_WRITTEN, DocSummary, OCRSummary, OutputError, PageFailure, Progress,
-                      describe)
+from .results import PAGE_WRITTEN, DocSummary, OCRSummary, OutputError, PageFailure, Progress, describe
 from .writers import ErrorLog
 
 #: seconds between progress-queue polls while workers run

@@ -156,7 +156,7 @@ class Block:
 
     @property
     def box(self) -> tuple[int, int, int, int]:
-        xs0, ys0, xs1, ys1 = zip(*(l.box for l in self.lines))
+        xs0, ys0, xs1, ys1 = zip(*(line.box for line in self.lines))
         return min(xs0), min(ys0), max(xs1), max(ys1)
 
 
@@ -173,7 +173,7 @@ class PageLayout:
 
     @property
     def lines(self) -> list[Line]:
-        return [l for b in self.blocks for l in b.lines]
+        return [line for b in self.blocks for line in b.lines]
 
     def crops(self, pad: int = 2) -> list[list[Image.Image]]:
         """Grayscale crops of every line, per block, each on a white margin of ``pad`` px.
@@ -841,15 +841,18 @@ class _Cutter:
         prose columns share a baseline grid too, but both are wide. None when not a table.
         """
         cfg, em = self.cfg, self.em
-        sides = [[l for b in side for l in b.lines] for side in (left, right)]
+        sides = [[line for b in side for line in b.lines] for side in (left, right)]
         few, many = sorted(sides, key=len)
         if len(few) < cfg.min_table_rows:
             return None
-        if min(max(l.box[2] for l in s) - min(l.box[0] for l in s) for s in sides) > cfg.table_cell_em * em:
+        if min(max(line.box[2] for line in s) - min(line.box[0] for line in s) for s in sides) > cfg.table_cell_em * em:
             return None
         tol = cfg.row_align_em * em
-        centre = lambda l: (l.box[1] + l.box[3]) / 2
-        others = np.array(sorted(centre(l) for l in many))
+
+        def centre(line: Line) -> float:
+            return (line.box[1] + line.box[3]) / 2
+
+        others = np.array(sorted(centre(line) for line in many))
         for line in few:  # its nearest partner on the other side
             i = int(np.searchsorted(others, centre(line)))
             near = min(abs(others[j] - centre(line)) for j in (i - 1, i) if 0 <= j < len(others))
@@ -861,7 +864,7 @@ class _Cutter:
                 rows[-1].append(line)
             else:
                 rows.append([line])
-        cells = [[c for l in r for c in (l.cells or (l.box,))] for r in rows]  # rows merged before
+        cells = [[c for line in r for c in (line.cells or (line.box,))] for r in rows]  # rows merged before
         return [Block([_row(c) for c in cells], sealed=True)]
 
     @staticmethod
@@ -895,7 +898,7 @@ def _split_indents(block: Block, em: float, cfg: LayoutConfig) -> list[Block]:
     """Start a new paragraph at a line indented from the block's left edge (first-line indent)."""
     if len(block.lines) < 3:
         return [block]
-    left = float(np.median([l.box[0] for l in block.lines]))
+    left = float(np.median([line.box[0] for line in block.lines]))
     out = [Block([block.lines[0]], block.sealed)]
     for line in block.lines[1:]:
         if line.box[0] - left >= cfg.indent_em * em:

@@ -70,7 +70,7 @@ class SamplePage:
 
     def text(self) -> str:
         """Paragraphs joined with blank lines, their lines with spaces: the page's reading-order text."""
-        return "\n\n".join(" ".join(l.text for l in b) for b in self.blocks())
+        return "\n\n".join(" ".join(line.text for line in b) for b in self.blocks())
 
     def pixel_box(self, line: SampleLine, dpi: float) -> tuple[float, float, float, float]:
         """Approximate ink box ``(x0, y0, x1, y1)`` of a line on a page rendered at ``dpi`` (top-left origin)."""

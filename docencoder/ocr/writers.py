@@ -160,7 +160,7 @@ def load_done(path: Path) -> dict[int, PageResult]:
         done[rec.page] = rec
         kept.append(line)
     if len(kept) != complete.count(b"\n") or len(complete) != len(raw):
-        _atomic_write(path, "".join(l + "\n" for l in kept))
+        _atomic_write(path, "".join(line + "\n" for line in kept))
     return done
 
 
