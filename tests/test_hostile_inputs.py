@@ -25,7 +25,7 @@ from reportlab.pdfgen import canvas
 
 from docencoder.data.pdf_shards import pdf_samples
 from docencoder.ocr.pages import PdfDocument, open_document
-from docencoder.pdf.textlayer import PageLayout, line_words, union_box
+from docencoder.pdf.textlayer import TextLayerPage, line_words, union_box
 from rawpdf import stream, write_pdf
 
 #: the page drawn by :func:`text_pdf`, as it must read: three lines, two blocks
@@ -80,7 +80,7 @@ def text_pdf(rotation: int = 0, size: tuple[float, float] = (612, 792),
     return out.getvalue()
 
 
-def _word_boxes(layout: PageLayout, size: tuple[int, int]) -> list[tuple[str, tuple]]:
+def _word_boxes(layout: TextLayerPage, size: tuple[int, int]) -> list[tuple[str, tuple]]:
     """(word, pixel box) of every word of the layout's lines."""
     out = []
     for line in layout.lines:
@@ -92,7 +92,7 @@ def _word_boxes(layout: PageLayout, size: tuple[int, int]) -> list[tuple[str, tu
     return out
 
 
-def assert_boxes_on_ink(layout: PageLayout, image: Image.Image) -> None:
+def assert_boxes_on_ink(layout: TextLayerPage, image: Image.Image) -> None:
     """Every word box holds ink, and the word boxes hold (almost) all the page's ink."""
     a = np.asarray(image.convert("L")) < INK
     covered = np.zeros_like(a)

@@ -10,7 +10,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from docencoder.ocr.reader import (
-    GenerationConfig,
+    DecodingConfig,
     ModelLoadError,
     PagePieces,
     Reader,
@@ -60,7 +60,7 @@ def test_fit_page_keeps_aspect():
 
 def test_page_model_reads_a_page(tmp_path):
     d = _save("tiny", tmp_path / "tiny-page")
-    r = Reader(d, generation=GenerationConfig(page_max_new_tokens=6), batch_size=2)
+    r = Reader(d, generation=DecodingConfig(page_max_new_tokens=6), batch_size=2)
     assert not r.is_line_model
     texts = r.read_pages([_page(), _page(600, 400), _page()])
     assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
@@ -70,7 +70,7 @@ def test_page_model_reads_a_page(tmp_path):
 def test_gundam_tiles(tmp_path):
     d = _save("gundam", tmp_path / "gundam", geometry=dict(height=1024, width=1024, tile_size=640,
                                                           min_tiles=2, max_tiles=4))
-    r = Reader(d, generation=GenerationConfig(page_max_new_tokens=3))
+    r = Reader(d, generation=DecodingConfig(page_max_new_tokens=3))
     pixels, tiles, grid = r.page_tensors(_page())
     assert pixels.shape == (3, 1024, 1024)
     assert grid == (2, 2)  # 850 x 1100 is closest to square among 2..4 tiles
@@ -94,7 +94,7 @@ def test_line_caps_bound_runaways(tmp_path):
     from docencoder.data.lines import split_line
 
     d = _save("line-tiny", tmp_path / "m")
-    r = Reader(d, generation=GenerationConfig(tokens_per_char=0.25, token_margin=2))
+    r = Reader(d, generation=DecodingConfig(tokens_per_char=0.25, token_margin=2))
     line = Image.new("L", (300, 30), 255)
     ImageDraw.Draw(line).text((5, 8), "short", fill=0)
     pieces = split_line(line)
@@ -147,7 +147,7 @@ def test_dynamic_width_batches_are_cropped_to_their_ink(tmp_path):
 
     d = _save("line-tiny", tmp_path / "m")
     r = Reader(d, batch_size=2, quantize="none",
-               generation=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+               generation=DecodingConfig(tokens_per_char=0.1, token_margin=1))
     assert r.cfg.geometry.dynamic_width
     spy = _Spy(r.model)
     ends = [40, 300, 480, 0, 120]
@@ -202,7 +202,7 @@ def test_piece_reads_the_same_alone_and_among_pieces_of_its_width(tmp_path):
     """With a real (random) model: batch mates whose ink ends in the same tokens change nothing."""
     d = _save("line-tiny", tmp_path / "m")
     r = Reader(d, batch_size=8, quantize="none",
-               generation=GenerationConfig(tokens_per_char=0.2, token_margin=2))
+               generation=DecodingConfig(tokens_per_char=0.2, token_margin=2))
     spy = _Spy(r.model)
     piece = _inked(90)  # 90 + margin -> 96 px, three tokens
     (alone,) = r.read_pieces([piece])
@@ -221,7 +221,7 @@ def test_encode_chunks_are_cropped_to_their_own_ink(tmp_path, monkeypatch):
     monkeypatch.setitem(reader.ENCODE_CHUNK, "cpu", 2)
     d = _save("line-tiny", tmp_path / "m")
     r = Reader(d, batch_size=8, quantize="none",
-               generation=GenerationConfig(tokens_per_char=0.2, token_margin=2))
+               generation=DecodingConfig(tokens_per_char=0.2, token_margin=2))
     with torch.no_grad():  # large logits: greedy choices are no near-ties
         r.model.decoder.model.embed_tokens.weight.mul_(20)
     spy = _Spy(r.model)
@@ -238,7 +238,7 @@ def test_encode_chunks_are_cropped_to_their_own_ink(tmp_path, monkeypatch):
 def test_fixed_width_model_always_encodes_the_full_width(tmp_path):
     d = _save("line-tiny", tmp_path / "m", geometry=dict(height=32, width=512, dynamic_width=False))
     r = Reader(d, batch_size=2, quantize="none",
-               generation=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+               generation=DecodingConfig(tokens_per_char=0.1, token_margin=1))
     spy = _Spy(r.model)
     r.read_pieces([_inked(40), _inked(300), _inked(20), Image.new("L", (512, 32), 255)])
     assert spy.widths == [512, 512]  # the blank piece is skipped
@@ -315,7 +315,7 @@ def test_readers_refuse_the_other_kind_and_need_no_directory(tiny_line_model, to
     with pytest.raises(ValueError, match="PageReader reads page models"):
         PageReader(tiny_line_model, tokenizer)
     r = LineReader(tiny_line_model.eval(), tokenizer, batch_size=4,
-                   decoding=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+                   decoding=DecodingConfig(tokens_per_char=0.1, token_margin=1))
     assert r.kind == "line" and r.batch_size == 4 and r.layout_cfg is not None
     assert r.read_pieces([Image.new("L", (512, 32), 255)]) == [""]
 
@@ -325,12 +325,12 @@ def test_prepared_pages_are_typed_and_read_as_whole_pages(tmp_path):
     from docencoder.ocr.reader import PageImage, PagePieces
 
     line = Reader(_save("line-tiny", tmp_path / "l"), quantize="none",
-                  generation=GenerationConfig(tokens_per_char=0.1, token_margin=1))
+                  generation=DecodingConfig(tokens_per_char=0.1, token_margin=1))
     prepared = line.prepare(_page())
     assert isinstance(prepared, PagePieces) and prepared.count == len(prepared.flat) > 0
     assert line.read_prepared([prepared]) == line.read_pages([_page()])
     page = Reader(_save("tiny", tmp_path / "p"), quantize="none",
-                  generation=GenerationConfig(page_max_new_tokens=3))
+                  generation=DecodingConfig(page_max_new_tokens=3))
     prepared = page.prepare(_page())
     assert isinstance(prepared, PageImage) and prepared.count == 1
     assert page.read_prepared([prepared]) == page.read_pages([_page()])

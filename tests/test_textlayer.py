@@ -14,7 +14,7 @@ from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_p
 from docencoder.data.shards import ShardDataset, ShardWriter, read_manifest
 from docencoder.pdf.document import open_pdf
 from docencoder.pdf.render import render_page
-from docencoder.pdf.textlayer import PageLayout, page_text, read_pages
+from docencoder.pdf.textlayer import TextLayerPage, page_text, read_pages
 from docencoder.pdf.trust import text_layer_quality
 
 DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -62,9 +62,9 @@ def test_lines_ligatures_hyphens_columns():
 
 
 def test_to_pixels_maps_the_crop_box():
-    layout = PageLayout(0, (0.0, 0.0, 200.0, 100.0), [])
+    layout = TextLayerPage(0, (0.0, 0.0, 200.0, 100.0), [])
     assert layout.to_pixels((10, 80, 30, 90), (400, 200)) == (20, 20, 60, 40)
-    shifted = PageLayout(0, (100.0, 50.0, 300.0, 150.0), [])
+    shifted = TextLayerPage(0, (100.0, 50.0, 300.0, 150.0), [])
     assert shifted.size == (200.0, 100.0)
     assert shifted.to_pixels((110, 130, 130, 140), (400, 200)) == (20, 20, 60, 40)
 

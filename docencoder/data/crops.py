@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Iterator, Optional
 
-from docencoder.pdf.textlayer import REPLACEMENT, PageLayout, TextLine, group_blocks, line_words, union_box
+from docencoder.pdf.textlayer import REPLACEMENT, TextLayerPage, TextLine, group_blocks, line_words, union_box
 
 #: white margin around a line crop, in line heights (then clamped so no other line intrudes)
 LINE_MARGIN_X = 0.5
@@ -28,7 +28,7 @@ def _overlaps(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def block_crops(layout: PageLayout, image) -> Iterator[tuple[object, str, tuple[int, int, int, int]]]:
+def block_crops(layout: TextLayerPage, image) -> Iterator[tuple[object, str, tuple[int, int, int, int]]]:
     """Crops of paragraph blocks (:func:`group_blocks`) with their text, lines joined by newlines.
 
     A block is kept only when all its lines are clean (no unmapped glyphs) and its box, with a
@@ -64,7 +64,7 @@ def _grow(box: tuple[float, float, float, float], d: float) -> tuple[float, floa
     return (box[0] - d, box[1] - d, box[2] + d, box[3] + d)
 
 
-def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tuple[int, int, int, int]]]:
+def line_crops(layout: TextLayerPage, image) -> Iterator[tuple[object, TextLine, tuple[int, int, int, int]]]:
     """Loose crops of the page image around each clean text line.
 
     The crop is the line's character boxes at the render resolution plus a white margin, clamped
@@ -111,7 +111,7 @@ def line_crops(layout: PageLayout, image) -> Iterator[tuple[object, TextLine, tu
         yield image.crop(px), line, px
 
 
-def word_spans(line: TextLine, layout: PageLayout, image_size: tuple[int, int],
+def word_spans(line: TextLine, layout: TextLayerPage, image_size: tuple[int, int],
                crop: tuple[int, int, int, int]) -> Optional[list[list[int]]]:
     """Pixel columns ``[x0, x1)`` of each word of ``line.text.split()`` in the line's crop.
 

@@ -40,7 +40,7 @@ from .pages import (
 from .reader import (
     DEFAULT_BATCH_SIZE,
     QUANTIZE_MODES,
-    GenerationConfig,
+    DecodingConfig,
     ModelLoadError,
     Reader,
     check_model_dir,
@@ -103,7 +103,7 @@ class OCRSettings:
     batch_size: Optional[int]
     dpi: int
     text_layer: str
-    generation: Optional[GenerationConfig]
+    generation: Optional[DecodingConfig]
     max_page_pixels: int
     quantize: str
 
@@ -210,7 +210,7 @@ class OCR:
 
     def __init__(self, model_dir: Optional[str | Path] = None, device: str = "cpu",
                  batch_size: Optional[int] = None, dpi: int = 150, text_layer: str = "auto",
-                 generation: Optional[GenerationConfig] = None,
+                 generation: Optional[DecodingConfig] = None,
                  max_page_pixels: int = MAX_PAGE_PIXELS, quantize: str = "auto") -> None:
         checked = OCRSettings(model_dir, device, batch_size, dpi, text_layer, generation,
                               max_page_pixels, quantize)  # ValueError: a bad setting

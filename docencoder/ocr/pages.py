@@ -21,8 +21,7 @@ from PIL import Image
 
 from docencoder.pdf.document import DocumentError, PageError, check_readable, open_pdf
 from docencoder.pdf.render import MAX_PAGE_PIXELS, render_page
-from docencoder.pdf.textlayer import PageLayout as TextLayout
-from docencoder.pdf.textlayer import read_page
+from docencoder.pdf.textlayer import TextLayerPage, read_page
 
 __all__ = ["MAX_PAGE_PIXELS", "Document", "DocumentError", "ImageDocument", "PageError",
            "PdfDocument", "expand_inputs", "image_dpi", "open_document", "parse_pages",
@@ -244,7 +243,7 @@ class PdfDocument(Document):
         the same reading as the training data's), from the document already open."""
         return self.layout(page).text
 
-    def layout(self, page: int) -> TextLayout:
+    def layout(self, page: int) -> TextLayerPage:
         """The text layer of a 1-based page in the page's displayed, upright frame, like its
         render."""
         return read_page(self._handle(), page - 1)

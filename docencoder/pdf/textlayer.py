@@ -20,13 +20,13 @@ which). The text layer is only usable after some care, which is what this module
   displayed page (margin stamps, sideways tables) are left out: they are not part of the
   horizontal reading order, and their crops would not be line images.
 * characters whose box centre lies outside the crop box are left out and counted
-  (:attr:`PageLayout.n_off_page`): they are drawn but not shown (text running past the page
+  (:attr:`TextLayerPage.n_off_page`): they are drawn but not shown (text running past the page
   edge, marks beyond the crop box), so the page's text must not hold them, and a training line
   partly off the page would otherwise get a clamped crop that no longer shows its label.
 
 Box convention: PDF points, ``(left, bottom, right, top)``, y up, in the displayed frame of the
-page (:attr:`PageLayout.crop_box`); :meth:`PageLayout.to_pixels` maps a box onto a render as
-``(left, top, right, bottom)`` pixels, y down.
+page (:attr:`TextLayerPage.crop_box`); :meth:`TextLayerPage.to_pixels` maps a box onto a
+render as ``(left, top, right, bottom)`` pixels, y down.
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ class TextLine:
 
 
 @dataclass
-class PageLayout:
+class TextLayerPage:
     """The text layer of one page and what is needed to map it onto a rendered image."""
 
     index: int
@@ -157,9 +157,9 @@ class PageLayout:
 
     def to_pixels(self, box: tuple[float, float, float, float],
                   image_size: tuple[int, int]) -> tuple[float, float, float, float]:
-        """Map a box of the layout (PDF points, y up) onto an image of the displayed page.
+        """Map a box of the text layer (PDF points, y up) onto an image of the displayed page.
 
-        The layout is already in the displayed frame (:func:`read_page`), so this only scales
+        The text layer is already in the displayed frame (:func:`read_page`), so this only scales
         and flips y.
 
         Args:
@@ -419,11 +419,11 @@ def _needs_space(line_chars: Sequence[Char], ch: Char, last: Char) -> bool:
     return ch.box[0] - last.box[2] > SPACE_GAP * h and last.text != "-"
 
 
-def read_page(pdf, index: int) -> PageLayout:
+def read_page(pdf, index: int) -> TextLayerPage:
     """The text layer of page ``index`` of an open ``pypdfium2.PdfDocument``, as displayed.
 
     A ``/Rotate`` page is read in its displayed frame (:class:`ShownFrame`): its lines come out
-    upright, in reading order, with boxes that :meth:`PageLayout.to_pixels` maps onto the
+    upright, in reading order, with boxes that :meth:`TextLayerPage.to_pixels` maps onto the
     render (:func:`.render.render_page` draws the page turned); an unrotated page keeps
     user space.
     """
@@ -444,11 +444,11 @@ def read_page(pdf, index: int) -> PageLayout:
         page.close()
     lines = _split_lines(chars)
     n_chars = sum(1 for line in lines for c in line.chars if not c.generated)
-    return PageLayout(index, shown, lines, dropped.rotated, dropped.invisible, n_chars,
+    return TextLayerPage(index, shown, lines, dropped.rotated, dropped.invisible, n_chars,
                       dropped.off_page)
 
 
-def read_pages(pdf_path: PdfInput, pages: Optional[Sequence[int]] = None) -> Iterator[PageLayout]:
+def read_pages(pdf_path: PdfInput, pages: Optional[Sequence[int]] = None) -> Iterator[TextLayerPage]:
     """Yield the text layer of each page (all pages, or the given indices)."""
     pdf = open_pdf(pdf_path)
     try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from .textlayer import REPLACEMENT, PageLayout
+from .textlayer import REPLACEMENT, TextLayerPage
 
 #: the reason :func:`text_layer_quality` gives for unmapped glyphs (callers test its prefix: a
 #: page failing only for them still has exact lines)
@@ -87,7 +87,7 @@ def text_layer_quality(text: str, min_chars: int = MIN_CHARS,
     return True, "ok"
 
 
-def page_quality(layout: PageLayout) -> tuple[bool, str]:
+def page_quality(layout: TextLayerPage) -> tuple[bool, str]:
     """:func:`text_layer_quality` plus checks that need the layout (invisible OCR text)."""
     ok, reason = text_layer_quality(layout.text)
     if ok and layout.n_invisible > 0.5 * max(layout.n_chars, 1):
