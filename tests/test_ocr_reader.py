@@ -334,3 +334,16 @@ def test_prepared_pages_are_typed_and_read_as_whole_pages(tmp_path):
     prepared = page.prepare(_page())
     assert isinstance(prepared, PageImage) and prepared.count == 1
     assert page.read_prepared([prepared]) == page.read_pages([_page()])
+
+
+def test_ocr_reads_page_models_through_prepare_and_read_prepared(tmp_path):
+    """The OCR API decodes a page model's pages as the reader does (its pages wait as PageImage)."""
+    from docencoder import OCR
+
+    d = _save("tiny", tmp_path / "p")
+    path = tmp_path / "page.png"
+    _page().save(path)
+    ocr = OCR(d, quantize="none", generation=DecodingConfig(page_max_new_tokens=3))
+    [result] = ocr.read(path)
+    assert result.source == "ocr" and result.text == ocr.read_image(Image.open(path))
+    assert ocr.reader.vision_tokens == 2 * ocr.reader.cfg.vision_tokens(0)

@@ -42,6 +42,7 @@ from .reader import (
     QUANTIZE_MODES,
     DecodingConfig,
     ModelLoadError,
+    PreparedPage,
     Reader,
     check_model_dir,
     model_id,
@@ -148,13 +149,15 @@ class _PendingPage:
     seconds: float  # time spent so far (text layer, rendering, layout)
     verdict: str  # the record's ``text_layer`` field
     text: Optional[str] = None  # set for text-layer pages
-    pieces: object = None  # PagePieces (line models) or a page image (page models)
+    #: set for pages to OCR: what :meth:`Reader.prepare` made of the page image (line pieces for
+    #: a line model, the image for a page model), until :meth:`Reader.read_prepared` decodes it
+    prepared: Optional[PreparedPage] = None
     failure: Optional[str] = None
     kind: str = "page"  # of the failure
 
     def weight(self) -> int:
-        count = getattr(self.pieces, "count", None)
-        return count if count is not None else (1 if self.pieces is not None else 0)
+        """The page's share of a decode batch (line pieces, or one page image; 0: no OCR)."""
+        return self.prepared.count if self.prepared is not None else 0
 
 
 def read_differently(rec: PageResult, mode: str, weights: Optional[str], dpi: int,
@@ -394,29 +397,26 @@ class OCR:
                                 failure=f"cannot render page: {describe(e)}", kind="exception")
         reader = self.reader  # ModelLoadError: a configuration error, every page would fail
         try:
-            pieces: object = reader.page_pieces(image) if reader.is_line_model else image
+            prepared = reader.prepare(image)
         except Exception as e:  # noqa: BLE001 - a bad page must not stop the document
             return _PendingPage(page, 0, time.perf_counter() - t0, verdict,
                                 failure=f"layout failed: {describe(e)}", kind="exception")
-        return _PendingPage(page, used_dpi, time.perf_counter() - t0, verdict, pieces=pieces)
+        return _PendingPage(page, used_dpi, time.perf_counter() - t0, verdict, prepared=prepared)
 
     def _emit(self, doc: str, window: list[_PendingPage]
               ) -> Iterator[Union[PageResult, PageFailure]]:
         """Decode a window's pending pages together and yield every page of it in order."""
-        ocr = [p for p in window if p.pieces is not None]
+        ocr = [p for p in window if p.prepared is not None]
         texts: list[str] = []
         if ocr:
             t0 = time.perf_counter()
             try:
-                if self.reader.is_line_model:
-                    texts = self.reader.read_page_pieces([p.pieces for p in ocr])
-                else:
-                    texts = self.reader.read_pages([p.pieces for p in ocr])
+                texts = self.reader.read_prepared([p.prepared for p in ocr if p.prepared is not None])
             except Exception as e:  # noqa: BLE001 - report the window's pages, go on
                 for p in ocr:
                     p.failure = f"generation failed: {describe(e)}"
                     p.kind = "exception"
-                    p.pieces = None
+                    p.prepared = None
                 ocr = []
             spent = time.perf_counter() - t0
             total = sum(max(p.weight(), 1) for p in ocr) or 1
@@ -426,7 +426,7 @@ class OCR:
         for p in window:
             if p.failure is not None:
                 yield PageFailure(doc, p.page, p.failure, p.kind)
-            elif p.pieces is not None:
+            elif p.prepared is not None:
                 yield PageResult(doc, p.page, p.text or "", "ocr", self.reader.model_id, p.dpi,
                                  p.seconds, p.verdict, self.reader.quantize)
             else:
