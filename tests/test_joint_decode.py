@@ -173,3 +173,35 @@ def test_encode_lines_gives_encode_images_prefix_and_ctc_columns(tiny_line_model
     assert logp.shape == (96 // model.cfg.sam.patch_size, 2, model.cfg.vocab_size)
     assert torch.allclose(logp.exp().sum(-1), torch.ones(12, 2), atol=1e-5)
     assert DocEncoder(model.cfg).ctc_head is not None  # the config now builds one
+
+
+def test_the_line_reader_decodes_jointly_with_a_ctc_head_in_float_and_int8(tmp_path, tokenizer):
+    import shutil
+
+    from PIL import Image, ImageDraw
+
+    from docencoder.data.tokenizer import DEFAULT_TOKENIZER
+    from docencoder.model import DocEncoder, get_config, save_pretrained
+    from docencoder.ocr.reader import DecodingConfig, Reader
+
+    torch.manual_seed(0)
+    cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config(),
+                     ctc_head=True)
+    d = save_pretrained(DocEncoder(cfg), tmp_path / "m")
+    shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
+    page = Image.new("L", (900, 200), 255)
+    draw = ImageDraw.Draw(page)
+    for y in (30, 80, 130):
+        draw.text((40, y), "Joint decoding reads what it sees 12345", fill=0)
+    calls = []
+    for quantize in ("none", "int8"):
+        r = Reader(d, quantize=quantize)
+        assert r.model.ctc_head is not None and r.impl.joint_config() is not None
+        orig = r.model.read_joint
+        r.model.read_joint = lambda *a, **k: calls.append(1) or orig(*a, **k)
+        text = r.read_image(page)
+        assert isinstance(text, str)
+        greedy = Reader(d, quantize=quantize, generation=DecodingConfig(ctc_weight=0.0))
+        assert greedy.impl.joint_config() is None
+        assert isinstance(greedy.read_image(page), str)
+    assert len(calls) == 2

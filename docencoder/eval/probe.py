@@ -109,10 +109,19 @@ def run_probe(cfg: ProbeConfig, read: Callable[[list[Image.Image]], list[str]],
     return res
 
 
-def docencoder_reader(model: Optional[Path], quantize: str) -> Callable[[list[Image.Image]], list[str]]:
-    from docencoder.ocr.api import OCR
+def docencoder_reader(model: Optional[Path], quantize: str, ctc_weight: Optional[float] = None,
+                      beam: Optional[int] = None) -> Callable[[list[Image.Image]], list[str]]:
+    """Read with ``OCR``; ``ctc_weight``/``beam`` override the decoding defaults (a model
+    with a CTC head decodes jointly, see :class:`~docencoder.ocr.base_reader.DecodingConfig`)."""
+    import dataclasses
 
-    kwargs = {"quantize": quantize}
+    from docencoder.ocr.api import OCR
+    from docencoder.ocr.base_reader import DecodingConfig
+
+    kwargs: dict = {"quantize": quantize}
+    changes = {k: v for k, v in (("ctc_weight", ctc_weight), ("beam", beam)) if v is not None}
+    if changes:
+        kwargs["generation"] = dataclasses.replace(DecodingConfig(), **changes)
     if model is not None:
         kwargs["model_dir"] = str(model)
     ocr = OCR(**kwargs)
@@ -148,6 +157,10 @@ def register_probe(bench_subparsers) -> None:
     p.add_argument("--quantize", default="none", help="auto|int8|none (default none)")
     p.add_argument("--no-tesseract", action="store_true", help="skip the Tesseract baseline")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--ctc-weight", type=float, action="append", default=None,
+                   help="joint CTC/attention decoding weight for models with a CTC head (0 = "
+                   "greedy); repeat to compare (default: the reader's)")
+    p.add_argument("--beam", type=int, default=None, help="beam of the joint search (default: the reader's)")
     p.set_defaults(func=_probe_command)
 
 
@@ -161,8 +174,12 @@ def _probe_command(args: argparse.Namespace) -> int:
     results = []
     try:
         for model in args.model or [None]:
-            name = f"docencoder {model.name if model else 'default'}"
-            results.append(run_probe(cfg, docencoder_reader(model, args.quantize), name))
+            for lam in args.ctc_weight or [None]:
+                name = f"docencoder {model.name if model else 'default'}"
+                if lam is not None:
+                    name += f" ctc {lam:g}" + (f" beam {args.beam}" if args.beam else "")
+                reader = docencoder_reader(model, args.quantize, lam, args.beam)
+                results.append(run_probe(cfg, reader, name))
         if not args.no_tesseract:
             results.append(run_probe(cfg, tesseract_reader(cfg.dpi), "tesseract --psm 7"))
     except (OSError, ValueError) as e:

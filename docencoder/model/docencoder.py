@@ -24,6 +24,7 @@ from .compressor import Compressor
 from .config import ModelConfig
 from .ctc import CtcHead
 from .decoder import WindowedNoRepeatNGram, build_decoder, greedy_decode
+from .joint_decode import JointConfig, joint_beam_search, pad_ctc_frames
 from .projector import Projector, add_newlines
 from .sam import SamEncoder
 
@@ -307,3 +308,27 @@ class DocEncoder(nn.Module):
         out = self.decoder.generate(inputs_embeds=embeds, attention_mask=attn,
                                     generation_config=gen_cfg, logits_processor=processors)
         return out  # (B, T)
+
+    @torch.no_grad()
+    def read_joint(self, vision: torch.Tensor, ctc_log_probs: Sequence[torch.Tensor],
+                   prompt_ids: Sequence[int], caps: Sequence[int], banned: Sequence[int],
+                   cfg: JointConfig, vision_pad: Optional[torch.Tensor] = None) -> list[list[int]]:
+        """Read line images by joint CTC/attention beam search (:mod:`.joint_decode`).
+
+        Args:
+            vision: `(B, P, E)` vision prefixes (:meth:`encode_lines`), right-aligned after
+                ``vision_pad`` zero rows as in :meth:`generate`.
+            ctc_log_probs: per image, `(T_b, V)` its CTC columns (:meth:`encode_lines`).
+            caps: new tokens each image may generate.
+            banned: token ids the search never emits (special tokens; eos is allowed).
+
+        Returns:
+            The token ids of each image, eos excluded.
+        """
+        B = vision.shape[0]
+        prompt = torch.as_tensor(list(prompt_ids), dtype=torch.long, device=vision.device)
+        prompt_emb = self.decoder.get_input_embeddings()(prompt).unsqueeze(0).expand(B, -1, -1)
+        embeds = torch.cat([vision.to(prompt_emb.dtype), prompt_emb], dim=1)  # (B, P+p, E)
+        tok = self.cfg.tokens
+        return joint_beam_search(self.decoder, embeds, pad_ctc_frames(list(ctc_log_probs), tok.pad_id),
+                                 caps, tok.eos_id, tok.pad_id, banned, cfg, left_pad=vision_pad)

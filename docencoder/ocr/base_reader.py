@@ -42,6 +42,10 @@ class DecodingConfig:
     repeat_window: int = 90
     page_max_new_tokens: int = 2048  # a dense page holds ~5000 characters, ~2000 tokens
     prompt: str = "ocr"
+    #: a line model with a CTC head decodes with joint CTC/attention beam search
+    #: (:mod:`docencoder.model.joint_decode`) at this CTC weight; 0 = greedy decoding alone
+    ctc_weight: float = 0.3
+    beam: int = 4  # hypotheses per piece of the joint search
 
 
 P = TypeVar("P")  # what prepare() keeps of a page until it is decoded

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
     from docencoder.data.tokenizer import DocTokenizer
     from docencoder.model import DocEncoder
+    from docencoder.model.joint_decode import JointConfig
 
 #: characters a full 512-px line piece can hold (measured on the synthetic training lines)
 MAX_CHARS_PER_LINE = 80
@@ -156,6 +157,7 @@ class LineReader(BaseReader[PagePieces]):
         """
         import torch
 
+        joint = self.joint_config()
         ends = [piece_ink_end(p) for p in pieces]
         # a blank piece reads as "" (the model would invent a few characters for it)
         order = sorted((i for i in range(len(pieces)) if ends[i]), key=lambda i: -ends[i])
@@ -166,21 +168,44 @@ class LineReader(BaseReader[PagePieces]):
             filled = [ends[i] / pieces[i].width for i in idx]  # share of a full piece
             caps = [self.line_cap(f) for f in filled]
             with torch.inference_mode():
-                vision, pad = self._encode_chunks(pieces, ends, idx, chunk)  # (B, P, E), (B,)
-                ids = self.model.generate(None, self.prompt_ids, vision=vision, vision_pad=pad,
-                                          max_new_tokens=max(caps),
-                                          no_repeat_ngram=self.gen.line_no_repeat_ngram,
-                                          repeat_window=self.gen.repeat_window)  # (B, T)
-            for row, i, f, cap in zip(ids.tolist(), idx, filled, caps):
+                vision, pad, ctc = self._encode_chunks(pieces, ends, idx, chunk, joint is not None)
+                if joint is not None:  # vision (B, P, E), pad (B,), ctc: per piece (T_b, V)
+                    rows = self.model.read_joint(vision, ctc, self.prompt_ids, caps,
+                                                 self.banned_ids, joint, vision_pad=pad)
+                else:
+                    rows = self.model.generate(None, self.prompt_ids, vision=vision, vision_pad=pad,
+                                               max_new_tokens=max(caps),
+                                               no_repeat_ngram=self.gen.line_no_repeat_ngram,
+                                               repeat_window=self.gen.repeat_window).tolist()  # (B, T)
+            for row, i, f, cap in zip(rows, idx, filled, caps):
                 chars = math.ceil(f * MAX_CHARS_PER_LINE) + self.gen.token_margin
                 out[i] = " ".join(self.tokenizer.decode(row[:cap]).split())[:chars]
         return out
 
+    def joint_config(self) -> Optional["JointConfig"]:
+        """The joint CTC/attention search settings, or None for greedy decoding (the model has
+        no CTC head, or ``DecodingConfig.ctc_weight`` is 0)."""
+        if self.model.ctc_head is None or self.gen.ctc_weight <= 0:
+            return None
+        from docencoder.model.joint_decode import JointConfig
+
+        return JointConfig(ctc_weight=self.gen.ctc_weight, beam=self.gen.beam)
+
+    @property
+    def banned_ids(self) -> list[int]:
+        """Ids a reading never holds: the tokenizer's special tokens other than eos."""
+        from docencoder.data.tokenizer import SPECIAL_TOKENS
+
+        eos = self.cfg.tokens.eos_id
+        return [i for i in range(len(SPECIAL_TOKENS)) if i != eos]
+
     def _encode_chunks(self, pieces: Sequence[Image.Image], ends: Sequence[int],
-                       idx: Sequence[int], chunk: int) -> tuple["torch.Tensor", "torch.Tensor"]:
+                       idx: Sequence[int], chunk: int, with_ctc: bool = False
+                       ) -> tuple["torch.Tensor", "torch.Tensor", list["torch.Tensor"]]:
         """The vision prefixes of pieces ``idx`` (widest ink first), encoded ``chunk`` at a time,
-        each chunk at its own width, right-aligned in one `(B, P, E)` tensor; and `(B,)` the
-        zero rows before each prefix (see :meth:`DocEncoder.generate`'s ``vision_pad``).
+        each chunk at its own width, right-aligned in one `(B, P, E)` tensor; `(B,)` the
+        zero rows before each prefix (see :meth:`DocEncoder.generate`'s ``vision_pad``); and,
+        ``with_ctc``, each piece's `(T, V)` CTC columns (else an empty list).
 
         Why per chunk: a decode batch holds a page's full lines and its short line ends alike;
         cropping every piece to the batch's widest ink encoded ~20 % more white (dev pages).
@@ -189,20 +214,25 @@ class LineReader(BaseReader[PagePieces]):
 
         from docencoder.data.lines import to_tensor
 
-        parts = []
+        parts, ctc = [], []
         for k in range(0, len(idx), chunk):
             part = idx[k:k + chunk]
             width = self.batch_width(max(ends[i] for i in part))
             crops = [left_columns(pieces[i], width) for i in part]
             pixels = to_tensor(crops).to(self.device)  # (c, 3, H, width)
-            parts.append(self.model.encode_image(pixels))  # (c, P_k, E)
+            if with_ctc:
+                vision, logp = self.model.encode_lines(pixels)  # (c, P_k, E), (T_k, c, V)
+                parts.append(vision)
+                ctc.extend(logp.transpose(0, 1).unbind(0))  # c x (T_k, V)
+            else:
+                parts.append(self.model.encode_image(pixels))  # (c, P_k, E)
             self.vision_tokens += len(part) * self._view_tokens(width)
         P = max(p.shape[1] for p in parts)
         pad = torch.cat([torch.full((p.shape[0],), P - p.shape[1], dtype=torch.long)
                          for p in parts]).to(self.device)  # (B,)
         vision = torch.cat([torch.nn.functional.pad(p, (0, 0, P - p.shape[1], 0))
                             for p in parts])  # (B, P, E), zero rows first
-        return vision, pad
+        return vision, pad, ctc
 
     def batch_width(self, ink_end: int) -> int:
         """Pixel width a chunk whose widest ink ends at ``ink_end`` is encoded at.
