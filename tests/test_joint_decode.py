@@ -11,8 +11,7 @@ import pytest
 import torch
 
 from docencoder.model.decoder import fuse_projections
-from docencoder.model.joint_decode import (CTC_FLOOR, CtcPrefixScores, JointConfig,
-                                           joint_beam_search, pad_ctc_frames)
+from docencoder.model.joint_decode import CTC_FLOOR, CtcPrefixScores, JointConfig, joint_beam_search, pad_ctc_frames
 
 
 def _collapse(path, blank):
@@ -70,7 +69,7 @@ def test_padded_columns_change_no_probability():
     r_n, r_b, last = s.extend(r_n, r_b, last, torch.tensor([2]))
     psi = s.scores(r_n, r_b, last)
     assert math.isclose(math.exp(psi[0, 3]), mass.get((2,), 0.0), rel_tol=1e-6)
-    assert math.isclose(math.exp(psi[0, 1]), sum(m for l, m in mass.items() if l[:2] == (2, 1)),
+    assert math.isclose(math.exp(psi[0, 1]), sum(m for lab, m in mass.items() if lab[:2] == (2, 1)),
                         rel_tol=1e-6)
 
 

@@ -139,7 +139,8 @@ def test_forward_backward_every_config(name):
 def test_deepseek_scale_construction_and_size():
     with torch.device("meta"):
         model = DocEncoder(get_config("deepseek-scale"))
-    count = lambda m: sum(p.numel() for p in m.parameters())
+    def count(m):
+        return sum(p.numel() for p in m.parameters())
     assert 85e6 < count(model.sam) < 95e6  # SAM-B image encoder: ~90M
     assert 280e6 < count(model.clip) < 320e6  # CLIP-L transformer without patch embed: ~300M
 
@@ -303,7 +304,7 @@ def test_save_load_reproduces_outputs(tiny_line_model, tmp_path):
 
 # ---------------------------------------------------------------- pretrained key maps
 def test_timm_sam_mapping_is_exact(tmp_path):
-    timm = pytest.importorskip("timm")
+    pytest.importorskip("timm")
     from safetensors.torch import save_file
     from timm.models.vision_transformer_sam import VisionTransformerSAM
     cfg = get_config("tiny")

@@ -54,8 +54,9 @@ def test_init_parts_copies_only_the_named_parts(tmp_path):
     torch.manual_seed(123)
     dst = DocEncoderModule(config="line-tiny", init_from=str(tmp_path / "src"),
                            init_parts=["clip", "decoder"])
-    same = lambda part: all(torch.equal(a, b) for a, b in zip(
-        getattr(src.model, part).state_dict().values(), getattr(dst.model, part).state_dict().values()))
+    def same(part):
+        return all(torch.equal(a, b) for a, b in zip(
+            getattr(src.model, part).state_dict().values(), getattr(dst.model, part).state_dict().values()))
     assert same("clip") and same("decoder") and not same("sam") and not same("projector")
     with pytest.raises(ValueError, match="does not match"):
         copy_parts(DocEncoderModule(config="line-v1").model, dst.model, ["sam"])
@@ -246,7 +247,8 @@ def test_final_checkpoint_holds_the_last_step(tmp_path):
         _trainer(tmp_path, 3, callbacks).fit(module, data)
         return torch.load(tmp_path / "ckpt" / "last.ckpt", weights_only=False)["global_step"]
 
-    every2 = lambda: L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True,
-                                                         every_n_train_steps=2, save_top_k=0)
+    def every2():
+        return L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True,
+                                                             every_n_train_steps=2, save_top_k=0)
     assert fit([every2()]) == 2  # Lightning's own last.ckpt stops short of the end
     assert fit([every2(), FinalCheckpoint(str(tmp_path / "ckpt"))]) == 3

@@ -517,7 +517,7 @@ class _Content:
             f"L(θ) = −Σ_n log p(y_n | {v}_n; θ)",
             f"{v}_(t+1) = {v}_t − η ∇f({v}_t)",
             f"σ² = E[({v.upper()} − μ)²]",
-            f"P(A | B) = P(B | A) P(A) / P(B)",
+            "P(A | B) = P(B | A) P(A) / P(B)",
             f"{g} = {n},  {i} ∈ {{1, …, N}}",
             f"T(n) = {rng.randint(2, 8)} T(n/2) + O(n log n)",
             f"{g}_max ≈ {n} × 10^{rng.randint(-6, 6)}",

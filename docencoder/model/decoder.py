@@ -113,8 +113,8 @@ def fuse_projections(lm: LlamaForCausalLM) -> bool:
         False (and changes nothing) when the layers are not Llama-shaped (a user's own LM).
     """
     layers = lm.model.layers
-    if not all(hasattr(l, "self_attn") and hasattr(l, "mlp") and hasattr(l.self_attn, "q_proj")
-               and hasattr(l.mlp, "gate_proj") for l in layers):
+    if not all(hasattr(layer, "self_attn") and hasattr(layer, "mlp") and hasattr(layer.self_attn, "q_proj")
+               and hasattr(layer.mlp, "gate_proj") for layer in layers):
         return False
     for layer in layers:
         a, m = layer.self_attn, layer.mlp

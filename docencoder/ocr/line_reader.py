@@ -114,7 +114,7 @@ def page_texts(pages: Sequence[PagePieces], texts: Sequence[str]) -> list[str]:
         blocks = []
         for block in page.pieces:
             lines = [" ".join(t for t in (next(it) for _ in line) if t) for line in block]
-            lines = [l for l in lines if l]
+            lines = [text for text in lines if text]
             if lines:
                 blocks.append("\n".join(lines))
         out.append("\n\n".join(blocks))

@@ -24,8 +24,17 @@ from PIL import Image
 from .base_reader import DEFAULT_BATCH_SIZE, DecodingConfig
 from .device import resolve_device
 from .layout import LayoutConfig, PageLayout
-from .line_reader import (CROP_MARGIN_PX, ENCODE_CHUNK, MAX_CHARS_PER_LINE, LineReader, PagePieces,
-                          all_pieces, crop_width, left_columns, page_texts, piece_ink_end)
+from .line_reader import (
+    CROP_MARGIN_PX,
+    ENCODE_CHUNK,
+    MAX_CHARS_PER_LINE,
+    LineReader,
+    PagePieces,
+    all_pieces,
+    crop_width,
+    page_texts,
+    piece_ink_end,
+)
 from .model_dir import DEFAULT_MODEL_DIR, ModelLoadError, check_model_dir, model_id
 from .page_reader import PageImage, PageReader, TileGrid, tile_grid
 from .quantize import QUANTIZE_MODES, quantize_int8, resolve_quantize
@@ -39,16 +48,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CROP_MARGIN_PX", "DEFAULT_BATCH_SIZE", "DEFAULT_MODEL_DIR", "ENCODE_CHUNK",
-    "MAX_CHARS_PER_LINE", "QUANTIZE_MODES", "DecodingConfig", "GenerationConfig", "LayoutConfig",
+    "MAX_CHARS_PER_LINE", "QUANTIZE_MODES", "DecodingConfig", "LayoutConfig",
     "LineReader", "ModelLoadError", "PageImage", "PageLayout", "PagePieces", "PageReader",
     "PreparedPage", "Reader", "check_model_dir", "crop_width", "model_id", "piece_ink_end", "quantize_int8", "resolve_device",
     "resolve_quantize", "tile_grid",
 ]
 
-#: the old name of :class:`DecodingConfig` (``ocr/api.py`` imports it), which transformers'
-#: ``GenerationConfig`` also bears
-GenerationConfig = DecodingConfig
-_left = left_columns  # the old private name, used by scripts/ctc_decoding.py
 
 #: what :meth:`Reader.prepare` keeps of a page until :meth:`Reader.read_prepared` decodes it;
 #: both kinds have ``count``, the page's share of a decode batch

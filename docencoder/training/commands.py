@@ -14,6 +14,7 @@ def _export(args: argparse.Namespace) -> int:
 
 def _bench_model(args: argparse.Namespace) -> int:
     from docencoder.model import config_names
+
     from .bench import bench_models, bench_training_on_paper
     names = args.configs or config_names()
     bench_models(names, batch=args.batch_size)
