@@ -204,3 +204,30 @@ def test_the_line_reader_decodes_jointly_with_a_ctc_head_in_float_and_int8(tmp_p
         assert greedy.impl.joint_config() is None
         assert isinstance(greedy.read_image(page), str)
     assert len(calls) == 2
+
+
+def test_decoding_modes_resolve_by_the_models_ctc_head(tmp_path, tokenizer):
+    import shutil
+
+    from docencoder.data.tokenizer import DEFAULT_TOKENIZER
+    from docencoder.model import DocEncoder, get_config, save_pretrained
+    from docencoder.ocr.base_reader import resolve_decoding
+    from docencoder.ocr.reader import Reader
+
+    assert resolve_decoding("auto", True) == "joint" and resolve_decoding("auto", False) == "greedy"
+    with pytest.raises(ValueError, match="no"):
+        resolve_decoding("joint", False)
+    with pytest.raises(ValueError, match="decoding must be"):
+        resolve_decoding("beam", True)
+    dirs = {}
+    for head in (True, False):
+        cfg = get_config("line-tiny", vocab_size=tokenizer.vocab_size,
+                         tokens=tokenizer.token_config(), ctc_head=head)
+        dirs[head] = save_pretrained(DocEncoder(cfg), tmp_path / f"m{head}")
+        shutil.copy(DEFAULT_TOKENIZER, dirs[head] / "tokenizer.json")
+    assert Reader(dirs[True]).decoding == "joint"
+    greedy = Reader(dirs[True], decoding="greedy")
+    assert greedy.decoding == "greedy" and greedy.impl.joint_config() is None
+    assert Reader(dirs[False]).decoding == "greedy"
+    with pytest.raises(ValueError, match="CTC head"):
+        Reader(dirs[False], decoding="joint")

@@ -48,6 +48,28 @@ class DecodingConfig:
     beam: int = 4  # hypotheses per piece of the joint search
 
 
+#: ``decoding``: ``joint`` CTC/attention beam search (line models with a CTC head), ``greedy``
+#: decoding by the decoder alone (faster, reads rare words worse), ``auto`` = joint where the
+#: model has a CTC head
+DECODING_MODES = ("auto", "joint", "greedy")
+
+
+def resolve_decoding(mode: str, has_ctc_head: bool) -> str:
+    """``auto`` -> ``joint`` or ``greedy`` for a model with or without a CTC head.
+
+    Raises:
+        ValueError: an unknown mode, or ``joint`` for a model without a CTC head.
+    """
+    if mode not in DECODING_MODES:
+        raise ValueError(f"decoding must be one of {', '.join(DECODING_MODES)}, got {mode!r}")
+    if mode == "auto":
+        return "joint" if has_ctc_head else "greedy"
+    if mode == "joint" and not has_ctc_head:
+        raise ValueError("decoding joint needs a model with a CTC head (config.json ctc_head); "
+                         "this one has none: use --decoding greedy or auto")
+    return mode
+
+
 P = TypeVar("P")  # what prepare() keeps of a page until it is decoded
 
 

@@ -36,6 +36,13 @@ def check_model_dir(model_dir: Optional[str | Path]) -> Path:
     return d
 
 
+def has_ctc_head(model_dir: Path) -> bool:
+    """Whether the model's config.json records a CTC head (read without loading the weights)."""
+    import json
+
+    return bool(json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("ctc_head"))
+
+
 def model_id(model_dir: Path) -> str:
     """``<dir name>-<first 8 hex of the weights' sha256>``: names the exact weights in the output."""
     h = hashlib.sha256()

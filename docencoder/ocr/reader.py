@@ -16,12 +16,13 @@ from one place.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 from PIL import Image
 
-from .base_reader import DEFAULT_BATCH_SIZE, DecodingConfig
+from .base_reader import DECODING_MODES, DEFAULT_BATCH_SIZE, DecodingConfig, resolve_decoding
 from .device import resolve_device
 from .layout import LayoutConfig, PageLayout
 from .line_reader import (
@@ -35,7 +36,7 @@ from .line_reader import (
     page_texts,
     piece_ink_end,
 )
-from .model_dir import DEFAULT_MODEL_DIR, ModelLoadError, check_model_dir, model_id
+from .model_dir import DEFAULT_MODEL_DIR, ModelLoadError, check_model_dir, has_ctc_head, model_id
 from .page_reader import PageImage, PageReader, TileGrid, tile_grid
 from .quantize import QUANTIZE_MODES, quantize_int8, resolve_quantize
 
@@ -47,7 +48,7 @@ if TYPE_CHECKING:
     from docencoder.model.config import ModelConfig
 
 __all__ = [
-    "CROP_MARGIN_PX", "DEFAULT_BATCH_SIZE", "DEFAULT_MODEL_DIR", "ENCODE_CHUNK",
+    "CROP_MARGIN_PX", "DECODING_MODES", "DEFAULT_BATCH_SIZE", "DEFAULT_MODEL_DIR", "ENCODE_CHUNK",
     "MAX_CHARS_PER_LINE", "QUANTIZE_MODES", "DecodingConfig", "LayoutConfig",
     "LineReader", "ModelLoadError", "PageImage", "PageLayout", "PagePieces", "PageReader",
     "PreparedPage", "Reader", "check_model_dir", "crop_width", "model_id", "piece_ink_end", "quantize_int8", "resolve_device",
@@ -73,10 +74,13 @@ class Reader:
         layout: thresholds of the layout step (line models).
         quantize: ``auto`` (int8 on CPU, none on CUDA), ``int8`` or ``none`` (see
             :func:`quantize_int8`); ``self.quantize`` holds the resolved mode.
+        decoding: ``auto`` (joint CTC/attention search when the model has a CTC head, else
+            greedy), ``joint`` or ``greedy`` (:data:`DECODING_MODES`); ``self.decoding`` holds
+            the resolved mode. ``greedy`` sets ``generation.ctc_weight`` to 0.
 
     Raises:
         ModelLoadError: a file of the directory is missing, or the tokenizer does not fit the model.
-        ValueError: a bad ``device``, ``quantize`` or ``batch_size``.
+        ValueError: a bad ``device``, ``quantize``, ``decoding`` or ``batch_size``.
 
     ``vision_tokens`` counts the vision tokens encoded so far (the cost of reading, as the
     benchmark's compression table reports it).
@@ -88,12 +92,17 @@ class Reader:
 
     def __init__(self, model_dir: Optional[str | Path] = None, device: str = "cpu",
                  batch_size: Optional[int] = None, generation: Optional[DecodingConfig] = None,
-                 layout: Optional[LayoutConfig] = None, quantize: str = "auto") -> None:
+                 layout: Optional[LayoutConfig] = None, quantize: str = "auto",
+                 decoding: str = "auto") -> None:
         from docencoder.data.tokenizer import load_tokenizer
         from docencoder.model import load_pretrained
         from docencoder.model.decoder import fuse_projections
 
         d = check_model_dir(model_dir)
+        #: ``joint`` or ``greedy``: how this reader decodes (``decoding`` resolved)
+        self.decoding = resolve_decoding(decoding, has_ctc_head(d))  # ValueError before loading
+        if self.decoding == "greedy" and (generation or DecodingConfig()).ctc_weight > 0:
+            generation = dataclasses.replace(generation or DecodingConfig(), ctc_weight=0.0)
         if batch_size is not None and batch_size < 1:  # before the weights are read
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.device = resolve_device(device)
