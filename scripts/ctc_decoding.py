@@ -60,10 +60,11 @@ from docencoder.data.tokenizer import DEFAULT_TOKENIZER, SPECIAL_TOKENS, load_to
 from docencoder.eval.probe import ProbeConfig, _cer, probe_lines, render_line  # noqa: E402
 from docencoder.model import DocEncoder  # noqa: E402
 from docencoder.model.config import get_config  # noqa: E402
+from docencoder.model.ctc import CtcHead  # noqa: E402
 from docencoder.model.decoder import PreallocatedKV, _fused_layer, fuse_projections  # noqa: E402
+from docencoder.model.joint_decode import forward_extend  # noqa: E402
 from docencoder.model.weights import load_config, save_pretrained  # noqa: E402
 from docencoder.ocr.reader import MAX_CHARS_PER_LINE, Reader, crop_width, piece_ink_end  # noqa: E402
-from docencoder.training.ctc import CtcHead  # noqa: E402
 
 #: log-probability given to a CTC term the columns cannot emit (the text is longer than they allow)
 CTC_FLOOR = -1.0e4
@@ -94,6 +95,8 @@ def load_checkpoint(path: Path) -> tuple[DocEncoder, CtcHead, int, Path]:
     else:
         cfg = get_config(hp["config"], vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
     model_sd, head_sd = split_state(state["state_dict"])
+    inner = {k[len("ctc_head."):]: model_sd.pop(k) for k in list(model_sd) if k.startswith("ctc_head.")}
+    head_sd = head_sd or inner
     if not head_sd:
         raise ValueError(f"{path} has no ctc_head.* weights (trained with ctc_weight 0?)")
     model = DocEncoder(cfg)
@@ -113,43 +116,6 @@ def ctc_greedy(logp: torch.Tensor, blank: int) -> list[int]:
             out.append(b)
         prev = b
     return out
-
-
-def _shifted_cumsum(x: torch.Tensor) -> torch.Tensor:
-    """`(..., T)` -> `(..., T)` with ``out[..., t] = sum(x[..., :t])`` (0 at t = 0)."""
-    return F.pad(x.cumsum(-1), (1, 0))[..., :-1]
-
-
-def forward_extend(u: torch.Tensor, logp_c: torch.Tensor, logp_blank: torch.Tensor
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The CTC forward variables of ``h = g + c`` from the mass ``u`` that may start ``c``.
-
-    In probabilities, with p_t = P(c at t) and q_t = P(blank at t)::
-
-        n_t = (n_{t-1} + u_t) p_t      (h's frames end in c; n_{-1} = 0)
-        b_t = (b_{t-1} + n_{t-1}) q_t  (h's frames end in blank; b_0 = 0)
-
-    where ``u_t`` is g's mass at frame t-1 that may be followed by a new c (``u_0`` = 1 if g is
-    empty). Both are first-order linear recurrences, so they are solved in closed form with
-    cumulative sums instead of a loop over frames: ``log n_t = C_t + logcumsumexp_s(log u_s -
-    C_{s-1})`` with ``C_t = sum_{v<=t} log p_v`` (and alike for b).
-
-    Args:
-        u: `(..., T)` log of the start mass.
-        logp_c: `(..., T)` log P(c) per column (broadcast against ``u``).
-        logp_blank: `(T,)` log P(blank) per column.
-
-    Returns:
-        `(..., T)` log n and log b.
-    """
-    c_incl = logp_c.cumsum(-1)  # C_t
-    c_excl = c_incl - logp_c  # C_{t-1}
-    log_n = c_incl + torch.logcumsumexp(u - c_excl, dim=-1)  # (..., T)
-    w = F.pad(log_n[..., :-1], (1, 0), value=NEG_INF)  # n_{t-1}, none before frame 0
-    d_incl = logp_blank.cumsum(-1)
-    d_excl = d_incl - logp_blank
-    log_b = d_incl + torch.logcumsumexp(w - d_excl, dim=-1)  # (..., T)
-    return log_n, log_b
 
 
 @dataclass
@@ -218,7 +184,7 @@ class CtcPrefixScorer:
         u_new, u_rep = self._start_mass(st)
         repeat = (st.last[beam] == tokens).unsqueeze(1)  # (K', 1)
         u = torch.where(repeat, u_rep[beam], u_new[beam])  # (K', T)
-        r_n, r_b = forward_extend(u, self.xt[tokens], self.x[:, self.blank])
+        r_n, r_b = forward_extend(u, self.xt[tokens], self.x[:, self.blank].expand_as(u))
         return CtcPrefixState(r_n, r_b, tokens.clone())
 
 

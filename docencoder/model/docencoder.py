@@ -153,8 +153,13 @@ class DocEncoder(nn.Module):
             grid with row newlines, then the global view with row newlines, then a view separator.
         """
         self.check_pixels(pixel_values, tiles)
+        return self._prefix(self.sam(pixel_values), tiles, tile_grid)
+
+    def _prefix(self, sam_map: torch.Tensor, tiles: Optional[torch.Tensor] = None,
+                tile_grid: Optional[tuple[int, int]] = None) -> torch.Tensor:
+        """The vision prefix of :meth:`encode_image` from the main view's SAM map `(B, C, h, w)`."""
         nl = self.projector.image_newline if self.cfg.newline_tokens else None
-        glob, rows, cols = self._encode_view(pixel_values)  # (B, rows*cols, E)
+        glob, rows, cols = self._encode_sam_map(sam_map)  # (B, rows*cols, E)
         B, _, E = glob.shape
         parts = []
         if tiles is not None:
@@ -186,12 +191,7 @@ class DocEncoder(nn.Module):
             raise ValueError(f"model {self.cfg.name!r} has no CTC head (config ctc_head: false)")
         self.check_pixels(pixel_values)
         sam_map = self.sam(pixel_values)  # (B, C, H/p, W/p)
-        glob, rows, cols = self._encode_sam_map(sam_map)  # (B, rows*cols, E)
-        B, _, E = glob.shape
-        nl = self.projector.image_newline if self.cfg.newline_tokens else None
-        sep = self.projector.view_separator.to(glob.dtype).view(1, 1, E).expand(B, 1, E)
-        vision = torch.cat([add_newlines(glob, rows, cols, nl), sep], dim=1)  # (B, P, E)
-        return vision, self.ctc_head(sam_map)
+        return self._prefix(sam_map), self.ctc_head(sam_map)
 
     # ------------------------------------------------------------------ training
     def embed(self, input_ids: torch.Tensor, vision: torch.Tensor) -> torch.Tensor:

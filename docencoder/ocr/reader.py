@@ -101,7 +101,7 @@ class Reader:
         d = check_model_dir(model_dir)
         #: ``joint`` or ``greedy``: how this reader decodes (``decoding`` resolved)
         self.decoding = resolve_decoding(decoding, has_ctc_head(d))  # ValueError before loading
-        if self.decoding == "greedy" and (generation or DecodingConfig()).ctc_weight > 0:
+        if self.decoding == "greedy":
             generation = dataclasses.replace(generation or DecodingConfig(), ctc_weight=0.0)
         if batch_size is not None and batch_size < 1:  # before the weights are read
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
