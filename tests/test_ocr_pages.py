@@ -167,7 +167,7 @@ def test_document_writer_sorts_and_writes_markdown(tmp_path):
     recs = [json.loads(line) for line in (tmp_path / "doc.jsonl").read_text().splitlines()]
     assert [r["page"] for r in recs] == [1, 3]
     assert list(recs[0]) == ["doc", "page", "text", "source", "text_layer", "model", "quantize",
-                             "dpi", "seconds"]
+                             "decoding", "dpi", "seconds"]
     md = (tmp_path / "doc.md").read_text()
     assert md.index("<!-- page 1 -->") < md.index("text of page 1") < md.index("<!-- page 3 -->")
     assert markdown([]) == ""
@@ -214,7 +214,7 @@ def test_a_resume_with_another_quantize_is_refused(tmp_path, model_dir, capsys, 
         assert main(base + extra) == 2, extra
         err = capsys.readouterr().err
         assert "page 1 was OCR'd with --quantize int8" in err and "would mix" in err, err
-        assert "--text-layer never, model tiny-line-" in err and ", quantize none, 150 dpi" in err
+        assert "--text-layer never, model tiny-line-" in err and ", quantize none, decoding greedy, 150 dpi" in err
         assert jsonl.read_bytes() == first  # nothing was touched
     # the same mode resumes, whether named int8 or auto
     assert main(base + ["--quantize", "int8", "--pages", "3"]) == 0
@@ -263,3 +263,77 @@ def test_records_older_than_the_quantize_field_resume_in_any_mode():
     assert read_differently(new, "never", "m-1234", 150, True, "int8") == \
         "OCR'd with --quantize none"
     assert read_differently(new, "never", "m-1234", 150, True, "none") is None
+
+
+# ------------------------------------------------------------------------------------------------
+# --decoding joint|greedy is recorded and compared like --quantize (issue 15 item 2)
+# ------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ctc_model_dir(tmp_path_factory):
+    from docencoder.eval.memory import tiny_model_dir
+    return tiny_model_dir(tmp_path_factory.mktemp("models") / "tiny-ctc", seed=0, ctc_head=True)
+
+
+def test_a_resume_with_another_decoding_is_refused(tmp_path, ctc_model_dir, capsys, monkeypatch):
+    from docencoder.cli import main
+    from docencoder.ocr.reader import Reader
+
+    seen = []
+    monkeypatch.setattr(Reader, "read_page_pieces",
+                        lambda self, pages: seen.append(self.decoding) or ["x"] * len(pages))
+    doc = make_whitepaper(tmp_path / "g.pdf", n_pages=3, seed=5)
+    out = tmp_path / "out"
+    base = ["ocr", str(doc.path), "-o", str(out), "--quiet", "--model", str(ctc_model_dir),
+            "--text-layer", "never"]
+    assert main(base + ["--pages", "1-2", "--decoding", "greedy"]) == 0
+    assert set(seen) == {"greedy"}
+    jsonl = out / "g.jsonl"
+    assert [r["decoding"] for r in _records(jsonl)] == ["greedy", "greedy"]
+    first = jsonl.read_bytes()
+    capsys.readouterr()
+    for extra in ([], ["--decoding", "joint"], ["--decoding", "auto", "--pages", "3"]):
+        assert main(base + extra) == 2, extra  # auto is joint on a model with a CTC head
+        err = capsys.readouterr().err
+        assert "page 1 was decoded with --decoding greedy" in err and "would mix" in err, err
+        assert ", decoding joint," in err, err
+        assert jsonl.read_bytes() == first
+    assert main(base + ["--decoding", "greedy"]) == 0
+    assert [(r["page"], r["decoding"]) for r in _records(jsonl)] == [
+        (1, "greedy"), (2, "greedy"), (3, "greedy")]
+    assert main(base + ["--overwrite"]) == 0
+    assert [r["decoding"] for r in _records(jsonl)] == ["joint"] * 3 and seen[-1] == "joint"
+    assert main(base + ["--decoding", "joint"]) == 0  # auto and joint are one mode here
+
+
+def test_joint_decoding_needs_a_ctc_head(tmp_path, model_dir, capsys):
+    from docencoder.cli import main
+
+    doc = make_whitepaper(tmp_path / "h.pdf", n_pages=1, seed=6)
+    base = ["ocr", str(doc.path), "-o", str(tmp_path / "out"), "--quiet", "--model",
+            str(model_dir), "--text-layer", "never"]
+    assert main(base + ["--decoding", "joint"]) == 2
+    err = capsys.readouterr().err
+    assert "CTC head" in err and "Traceback" not in err, err
+    assert not (tmp_path / "out" / "h.jsonl").exists()
+    with pytest.raises(SystemExit) as e:  # argparse's own usage error
+        main(base + ["--decoding", "sideways"])
+    assert e.value.code == 2 and "--decoding" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["ocr", "--help"])
+    assert "--decoding {auto,joint,greedy}" in capsys.readouterr().out
+
+
+def test_records_older_than_the_decoding_field_resume_in_any_mode():
+    from docencoder.ocr.api import read_differently
+    from docencoder.ocr.results import UNKNOWN_DECODING
+
+    old = json.loads(_page(1).to_json())
+    del old["decoding"]
+    rec = PageResult.from_dict(old)
+    assert rec.decoding == UNKNOWN_DECODING
+    assert json.loads(rec.to_json())["decoding"] == UNKNOWN_DECODING
+    for mode in ("joint", "greedy"):
+        assert read_differently(rec, "never", rec.model, rec.dpi, True, None, mode) is None
+    old_text = dict(old, source="text-layer", model="text-layer", dpi=0)
+    assert PageResult.from_dict(old_text).decoding is None

@@ -18,7 +18,8 @@ from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = {"doc": str, "page": int, "text": str, "source": str, "text_layer": str, "model": str,
-          "quantize": (str, type(None)), "dpi": int, "seconds": float}
+          "quantize": (str, type(None)), "decoding": (str, type(None)), "dpi": int,
+          "seconds": float}
 
 
 def _norm(text: str) -> str:
@@ -36,6 +37,9 @@ def _check_schema(rec: dict) -> None:
     assert rec["source"] in ("ocr", "text-layer") and rec["page"] >= 1 and rec["seconds"] >= 0
     # the model's weights are read in a quantization; a text-layer page used no model
     assert (rec["quantize"] is None) == (rec["source"] == "text-layer"), rec
+    # so is the decoding: joint CTC/attention search or greedy; none for a text-layer page
+    assert (rec["decoding"] is None) == (rec["source"] == "text-layer"), rec
+    assert rec["decoding"] in (None, "joint", "greedy"), rec
 
 
 @pytest.fixture(scope="module")

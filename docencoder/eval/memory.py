@@ -163,10 +163,10 @@ def build_pdf(pages: Sequence[tuple[Path, int]], n: int, path: Path) -> Path:
     return path
 
 
-def tiny_model_dir(path: Path, seed: int = 0) -> Path:
+def tiny_model_dir(path: Path, seed: int = 0, ctc_head: bool = False) -> Path:
     """A random ``line-tiny`` model saved like a real one (weights, config, the shipped
     tokenizer): the same model the tests read with, for runs that measure the pipeline and not
-    the weights."""
+    the weights. ``ctc_head``: with a CTC head, as the shipped model has (joint decoding)."""
     import torch
 
     from docencoder.data.tokenizer import DEFAULT_TOKENIZER, load_tokenizer
@@ -174,7 +174,8 @@ def tiny_model_dir(path: Path, seed: int = 0) -> Path:
 
     tok = load_tokenizer()
     torch.manual_seed(seed)
-    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config())
+    cfg = get_config("line-tiny", vocab_size=tok.vocab_size, tokens=tok.token_config(),
+                     ctc_head=ctc_head)
     d = save_pretrained(DocEncoder(cfg), path)
     shutil.copy(DEFAULT_TOKENIZER, d / "tokenizer.json")
     return d

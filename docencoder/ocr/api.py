@@ -24,7 +24,9 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from PIL import Image
 
+from .base_reader import DECODING_MODES, resolve_decoding
 from .jobs import WorkerFactory, run_job
+from .model_dir import has_ctc_head
 from .pages import (
     MAX_PAGE_PIXELS,
     Document,
@@ -54,6 +56,7 @@ from .results import (
     NOT_CHECKED,
     TEXT_LAYER_MODEL,
     TRUSTED,
+    UNKNOWN_DECODING,
     UNKNOWN_QUANTIZE,
     UNKNOWN_VERDICT,
     UNTRUSTED,
@@ -107,12 +110,16 @@ class OCRSettings:
     generation: Optional[DecodingConfig]
     max_page_pixels: int
     quantize: str
+    decoding: str = "auto"
 
     def __post_init__(self) -> None:
         _check_mode(self.text_layer)
         if self.quantize not in QUANTIZE_MODES:
             raise ValueError(f"quantize must be one of {', '.join(QUANTIZE_MODES)}, "
                              f"got {self.quantize!r}")
+        if self.decoding not in DECODING_MODES:
+            raise ValueError(f"decoding must be one of {', '.join(DECODING_MODES)}, "
+                             f"got {self.decoding!r}")
         if self.dpi < 1:
             raise ValueError(f"dpi must be positive, got {self.dpi}")
         if self.batch_size is not None and self.batch_size < 1:
@@ -161,16 +168,19 @@ class _PendingPage:
 
 
 def read_differently(rec: PageResult, mode: str, weights: Optional[str], dpi: int,
-                     is_pdf: bool, quantize: Optional[str] = None) -> Optional[str]:
+                     is_pdf: bool, quantize: Optional[str] = None,
+                     decoding: Optional[str] = None) -> Optional[str]:
     """How a page already in OUT was read, if a run in ``mode`` with ``weights`` run as
-    ``quantize`` (the resolved ``int8``/``none``; None: not compared) at ``dpi`` could have read
-    it otherwise (None: resuming keeps the document consistent).
+    ``quantize`` (the resolved ``int8``/``none``; None: not compared) and decoded as
+    ``decoding`` (the resolved ``joint``/``greedy``; None: not compared) at ``dpi`` could have
+    read it otherwise (None: resuming keeps the document consistent).
 
     Why per page: a page's record says how it was read (source, verdict, model, quantize, dpi),
     so the check needs no extra file, and a change that cannot alter a page (``never`` after
     ``auto`` on a page that ``auto`` OCR'd; another ``--quantize`` on a page taken from its text
-    layer) is not refused. A record older than its ``quantize`` field
-    (:data:`~.writers.UNKNOWN_QUANTIZE`) is compatible with either mode.
+    layer) is not refused. A record older than its ``quantize`` or ``decoding`` field
+    (:data:`~.results.UNKNOWN_QUANTIZE`, :data:`~.results.UNKNOWN_DECODING`) is compatible
+    with either mode.
     """
     if mode == "only":
         return None if rec.source == "text-layer" else f"OCR'd by {rec.model} (not --text-layer only)"
@@ -184,6 +194,8 @@ def read_differently(rec: PageResult, mode: str, weights: Optional[str], dpi: in
         return f"OCR'd by model {rec.model}"
     if quantize is not None and rec.quantize not in (quantize, UNKNOWN_QUANTIZE, None):
         return f"OCR'd with --quantize {rec.quantize}"
+    if decoding is not None and rec.decoding not in (decoding, UNKNOWN_DECODING, None):
+        return f"decoded with --decoding {rec.decoding}"
     if is_pdf and rec.dpi != dpi:
         return f"rendered at {rec.dpi} dpi"
     if mode == "auto" and is_pdf and rec.text_layer == NOT_CHECKED:
@@ -209,14 +221,17 @@ class OCR:
         max_page_pixels: pages larger than this at ``dpi`` are reported, not rendered.
         quantize: ``auto`` (int8 Linear layers on CPU, none on CUDA), ``int8`` or ``none``; the
             output's ``model`` field names the weights either way.
+        decoding: ``auto`` (joint CTC/attention beam search when the model has a CTC head,
+            greedy otherwise), ``joint`` or ``greedy`` (faster; reads rare words worse).
     """
 
     def __init__(self, model_dir: Optional[str | Path] = None, device: str = "cpu",
                  batch_size: Optional[int] = None, dpi: int = 150, text_layer: str = "auto",
                  generation: Optional[DecodingConfig] = None,
-                 max_page_pixels: int = MAX_PAGE_PIXELS, quantize: str = "auto") -> None:
+                 max_page_pixels: int = MAX_PAGE_PIXELS, quantize: str = "auto",
+                 decoding: str = "auto") -> None:
         checked = OCRSettings(model_dir, device, batch_size, dpi, text_layer, generation,
-                              max_page_pixels, quantize)  # ValueError: a bad setting
+                              max_page_pixels, quantize, decoding)  # ValueError: a bad setting
         self.model_dir = checked.model_dir
         self.device = checked.device
         self.batch_size = checked.batch_size
@@ -225,6 +240,7 @@ class OCR:
         self.generation = checked.generation
         self.max_page_pixels = checked.max_page_pixels
         self.quantize = checked.quantize
+        self.decoding = checked.decoding
         self._reader: Optional[Reader] = None
         self._weights_id: Optional[str] = None
 
@@ -239,7 +255,8 @@ class OCR:
         if self._reader is None:
             try:
                 self._reader = Reader(self.model_dir, self.device, self.batch_size,
-                                      self.generation, quantize=self.quantize)
+                                      self.generation, quantize=self.quantize,
+                                      decoding=self.decoding)
             except ModelLoadError:
                 raise
             except Exception as e:  # noqa: BLE001 - reported as what it is: the model, not a page
@@ -266,6 +283,18 @@ class OCR:
         if self._reader is not None:
             return self._reader.quantize
         return resolve_quantize(self.quantize, resolve_device(self.device))
+
+    @property
+    def decoding_mode(self) -> str:
+        """The ``decoding`` field OCR'd pages get (``joint`` or ``greedy``: ``auto`` resolved
+        for the model), without loading the model (reads its config.json).
+
+        Raises:
+            ValueError: ``joint`` for a model without a CTC head.
+        """
+        if self._reader is not None:
+            return self._reader.decoding
+        return resolve_decoding(self.decoding, has_ctc_head(check_model_dir(self.model_dir)))
 
     # ------------------------------------------------------------------ single documents
     def read(self, path: str | Path, pages: Pages = None, dpi: Optional[int] = None,
@@ -428,7 +457,8 @@ class OCR:
                 yield PageFailure(doc, p.page, p.failure, p.kind)
             elif p.prepared is not None:
                 yield PageResult(doc, p.page, p.text or "", "ocr", self.reader.model_id, p.dpi,
-                                 p.seconds, p.verdict, self.reader.quantize)
+                                 p.seconds, p.verdict, self.reader.quantize,
+                                 self.reader.decoding)
             else:
                 yield PageResult(doc, p.page, p.text or "", "text-layer", TEXT_LAYER_MODEL, 0,
                                  p.seconds, p.verdict)
@@ -453,10 +483,12 @@ class OCR:
             return []
         weights = None if mode == "only" else self.weights_id
         quantize = None if mode == "only" else self.quantize_mode
+        decoding = None if mode == "only" else self.decoding_mode
         is_pdf = Path(path).suffix.lower() == ".pdf"
         out = []
         for rec in kept:
-            why = read_differently(rec, mode, weights, dpi or self.dpi, is_pdf, quantize)
+            why = read_differently(rec, mode, weights, dpi or self.dpi, is_pdf, quantize,
+                                   decoding)
             if why is not None:
                 out.append(f"page {rec.page} was {why}")
         return out
@@ -465,7 +497,8 @@ class OCR:
         """This run's settings as a refusal names them: those a page record is compared on."""
         mode = text_layer or self.text_layer
         model = ("" if mode == "only"
-                 else f", model {self.weights_id}, quantize {self.quantize_mode}")
+                 else f", model {self.weights_id}, quantize {self.quantize_mode}, "
+                      f"decoding {self.decoding_mode}")
         return f"--text-layer {mode}{model}, {dpi or self.dpi} dpi"
 
     def ocr_document(self, path: str | Path, name: str, out_dir: str | Path, pages: Pages = None,
@@ -608,7 +641,8 @@ class OCR:
                 raise ValueError(f"threads must be positive, got {threads}")
             if mode != "only":
                 resolve_quantize(self.quantize, resolve_device(self.device))
-                check_model_dir(self.model_dir)
+                model = check_model_dir(self.model_dir)
+                resolve_decoding(self.decoding, has_ctc_head(model))  # joint without a head
         except (ValueError, ModelLoadError) as e:
             raise UsageError(str(e)) from e
 
@@ -637,7 +671,8 @@ class OCR:
     def settings(self) -> OCRSettings:
         """The constructor's arguments, to rebuild an equal :class:`OCR` in a worker process."""
         return OCRSettings(self.model_dir, self.device, self.batch_size, self.dpi,
-                           self.text_layer, self.generation, self.max_page_pixels, self.quantize)
+                           self.text_layer, self.generation, self.max_page_pixels, self.quantize,
+                           self.decoding)
 
 
 def _check_mode(mode: str) -> None:
@@ -672,7 +707,8 @@ class CliOption:
 
 #: the values a parameter of the API accepts, where they are a closed set
 OPTION_CHOICES: dict[str, tuple[str, ...]] = {"text_layer": TEXT_LAYER_MODES,
-                                               "quantize": QUANTIZE_MODES}
+                                               "quantize": QUANTIZE_MODES,
+                                               "decoding": DECODING_MODES}
 
 #: the options of ``docencoder ocr`` that are API parameters, in ``--help`` order
 CLI_OPTIONS = (
@@ -694,6 +730,9 @@ CLI_OPTIONS = (
     CliOption("quantize", "--quantize", "int8: dynamic int8 quantisation of the model's Linear "
               "layers at load time (faster on CPU); none: float32 as stored; auto: int8 on CPU, "
               "none on CUDA"),
+    CliOption("decoding", "--decoding", "joint: CTC/attention beam search, reads what it sees "
+              "(rare words, names, identifiers); greedy: the decoder alone, ~2.5x faster, "
+              "guesses rare words more; auto: joint when the model has a CTC head"),
     CliOption("overwrite", "--overwrite", "redo the selected pages (with --pages) or whole "
               "documents already in OUT instead of resuming them"),
 )

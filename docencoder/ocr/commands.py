@@ -117,7 +117,8 @@ def run(args: argparse.Namespace) -> int:
         if args.devices is not None:
             workers = _workers_for_devices(args.devices, args.device, workers)
         ocr = OCR(model_dir=args.model_dir, device=args.device, batch_size=args.batch_size,
-                  dpi=args.dpi, text_layer=args.text_layer, quantize=args.quantize)
+                  dpi=args.dpi, text_layer=args.text_layer, quantize=args.quantize,
+                  decoding=args.decoding)
     except ValueError as e:
         return _usage(str(e))
     bar = None if args.quiet else _Bar()

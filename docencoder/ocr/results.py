@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Optional
 
 #: keys of a page record, in the order they are written (the stable schema)
-PAGE_KEYS = ("doc", "page", "text", "source", "text_layer", "model", "quantize", "dpi",
-             "seconds")
+PAGE_KEYS = ("doc", "page", "text", "source", "text_layer", "model", "quantize", "decoding",
+             "dpi", "seconds")
 #: the ``model`` field of pages taken from a PDF's own text layer
 TEXT_LAYER_MODEL = "text-layer"
 
@@ -41,6 +41,11 @@ UNKNOWN_VERDICT = "unknown"
 #: to resume outputs that were in fact read alike, so it is taken as compatible with any mode
 #: (like :data:`UNKNOWN_VERDICT`); only records that say how they were read are compared.
 UNKNOWN_QUANTIZE = "unknown"
+#: ``decoding`` of a record written before the field existed (2026-12-03). Until leg 7 shipped
+#: (2026-12-02, commit 0c31c66) every page was decoded greedily; since then a model with a CTC
+#: head decodes by joint search unless ``--decoding greedy``. Compatible with either mode, like
+#: :data:`UNKNOWN_QUANTIZE`.
+UNKNOWN_DECODING = "unknown"
 
 #: the ``kind`` of a failure (an errors.jsonl row): ``input`` the file cannot be read as a
 #: document, ``page`` one page cannot be, ``pages`` --pages names pages the document does not
@@ -136,6 +141,9 @@ class PageResult:
     #: model read the page (``source`` "text-layer"). Part of the record because int8 output can
     #: differ from float32 output, so a resume must not mix the two (:func:`~.api.read_differently`)
     quantize: Optional[str] = None
+    #: how the text was decoded: "joint" (CTC/attention beam search) or "greedy"; None (JSON
+    #: null) for text-layer pages. Part of the record for the same reason as ``quantize``
+    decoding: Optional[str] = None
 
     def __post_init__(self) -> None:
         self.text = clean_text(self.text)
@@ -148,8 +156,10 @@ class PageResult:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PageResult":
         # fields newer than the schema's first version, with what an older record means
-        unknown_quantize = None if d.get("source") == "text-layer" else UNKNOWN_QUANTIZE
-        optional = {"text_layer": UNKNOWN_VERDICT, "quantize": unknown_quantize}
+        ocr = d.get("source") != "text-layer"
+        optional = {"text_layer": UNKNOWN_VERDICT,
+                    "quantize": UNKNOWN_QUANTIZE if ocr else None,
+                    "decoding": UNKNOWN_DECODING if ocr else None}
         keys = [k for k in PAGE_KEYS if k not in optional]
         return cls(**{k: d[k] for k in keys}, **{k: d.get(k, v) for k, v in optional.items()})
 
