@@ -266,3 +266,82 @@ def test_two_wide_aligned_columns_stay_columns():
     layout = find_lines(_table_page(540, "words of a wide second column that runs on",
                                     "words in a wide first column of prose "))
     assert not any(line.cells for line in layout.lines) and len(layout.lines) == 11
+
+
+def _column_page(authors: bool = False) -> tuple[Image.Image, list[tuple[str, int, int]]]:
+    """A full-width title, optionally two author boxes side by side, two columns whose
+    paragraphs both end at the same height (a blank row across the page as wide as the one under
+    the title), and a full-width paragraph under them (a float, a footnote block) that leaves no
+    gutter down the whole page. Returns the page and each text line's (id, x, y)."""
+    from PIL import ImageFont
+
+    from docencoder.data.fonts import available_fonts
+
+    serif = next(f for f in available_fonts() if f.kind == "times")
+    font = ImageFont.truetype(str(serif.path), 20)
+    img = Image.new("L", (1100, 1300), 255)
+    d = ImageDraw.Draw(img)
+    rng = random.Random(1)
+    words = "the model reads lines of text set in two columns on a paper page".split()
+    placed = []
+
+    def put(name, x, y, width):
+        text = ""
+        while d.textlength(text + " w" + max(words, key=len), font=font) < width:
+            text += " " + rng.choice(words)
+        d.text((x, y), text.strip(), font=font, fill=0)
+        placed.append((name, x, y))
+
+    put("title", 80, 60, 940)
+    top = 150
+    if authors:  # two centred author boxes, far apart
+        for k in range(3):
+            put(f"a1-{k}", 200, 150 + 28 * k, 200)
+            put(f"a2-{k}", 700, 150 + 28 * k, 200)
+        top = 300
+    for col, x in (("L", 80), ("R", 590)):
+        y = top
+        for k in range(14):
+            if k == 6:
+                y += 60  # both columns: a paragraph and a section end here
+            put(f"{col}{k}", x, y, 430)
+            y += 28
+    put("end0", 80, y + 60, 940)
+    put("end1", 80, y + 88, 940)
+    return img, placed
+
+
+def _order(layout, placed) -> list[str]:
+    """The placed lines' ids in the layout's reading order (each line by its top-left corner;
+    ids joined by "+" for a line that holds several, "?" for one that holds none)."""
+    out = []
+    for line in layout.lines:
+        x0, y0, x1, y1 = line.box
+        hits = [n for n, x, y in placed if x0 - 3 <= x + 2 <= x1 and y0 - 6 <= y + 10 <= y1 + 6]
+        out.append("+".join(hits) or "?")
+    return out
+
+
+def test_columns_stay_whole_where_both_have_a_gap_at_one_height():
+    """A blank row across both columns as wide as the widest row gap made the XY-cut split the
+    page there first: top-left, top-right, bottom-left, bottom-right (two dev pages, NED
+    0.42 and 0.29 with every word read)."""
+    img, placed = _column_page()
+    order = _order(find_lines(img), placed)
+    assert order == (["title"] + [f"L{k}" for k in range(14)] + [f"R{k}" for k in range(14)]
+                     + ["end0", "end1"])
+
+
+def test_side_by_side_author_boxes_are_not_part_of_the_columns():
+    """Author boxes above the columns have a gap far wider than the gutter: they are read before
+    the body (row by row, as the text layer orders them), not as the tops of its columns."""
+    img, placed = _column_page(authors=True)
+    order = _order(find_lines(img), placed)
+    assert order[0] == "title" and "?" not in order, order
+    body = [i for i, n in enumerate(order) if n[0] in "LR"]
+    authors = [i for i, n in enumerate(order) if n[0] == "a"]
+    assert sorted("+".join(order[i] for i in authors).split("+")) == sorted(
+        f"a{j}-{k}" for j in (1, 2) for k in range(3))
+    assert max(authors) < min(body), order
+    assert [order[i] for i in body] == [f"L{k}" for k in range(14)] + [f"R{k}" for k in range(14)]
+    assert order[-2:] == ["end0", "end1"]
