@@ -243,6 +243,7 @@ class OCR:
         self.decoding = checked.decoding
         self._reader: Optional[Reader] = None
         self._weights_id: Optional[str] = None
+        self._decoding_mode: Optional[str] = None
 
     @property
     def reader(self) -> Reader:
@@ -287,14 +288,17 @@ class OCR:
     @property
     def decoding_mode(self) -> str:
         """The ``decoding`` field OCR'd pages get (``joint`` or ``greedy``: ``auto`` resolved
-        for the model), without loading the model (reads its config.json).
+        for the model), without loading the model (reads its config.json once; every document
+        of a batch asks).
 
         Raises:
             ValueError: ``joint`` for a model without a CTC head.
         """
-        if self._reader is not None:
-            return self._reader.decoding
-        return resolve_decoding(self.decoding, has_ctc_head(check_model_dir(self.model_dir)))
+        if self._decoding_mode is None:
+            self._decoding_mode = (
+                self._reader.decoding if self._reader is not None
+                else resolve_decoding(self.decoding, has_ctc_head(check_model_dir(self.model_dir))))
+        return self._decoding_mode
 
     # ------------------------------------------------------------------ single documents
     def read(self, path: str | Path, pages: Pages = None, dpi: Optional[int] = None,
@@ -641,8 +645,7 @@ class OCR:
                 raise ValueError(f"threads must be positive, got {threads}")
             if mode != "only":
                 resolve_quantize(self.quantize, resolve_device(self.device))
-                model = check_model_dir(self.model_dir)
-                resolve_decoding(self.decoding, has_ctc_head(model))  # joint without a head
+                self.decoding_mode  # checks the model dir, and joint without a CTC head
         except (ValueError, ModelLoadError) as e:
             raise UsageError(str(e)) from e
 
