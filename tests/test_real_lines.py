@@ -14,9 +14,9 @@ from reportlab.pdfgen import canvas
 
 from docencoder.data.lines import ink_mask, normalize_line
 from docencoder.data.pdf_shards import from_pdfs, pdf_samples
-from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.data.real_lines import ShardLineSource, cut_words, is_val_document, pixel_spans
 from docencoder.data.shards import ShardWriter
+from docencoder.data.synth import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.data.tokenizer import normalize_text
 from docencoder.pdf.document import open_pdf
 from docencoder.pdf.render import render_page

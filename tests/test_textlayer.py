@@ -10,8 +10,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 
 from docencoder.data.pdf_shards import from_pdfs
-from docencoder.data.pdfgen import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.data.shards import ShardDataset, ShardWriter, read_manifest
+from docencoder.data.synth import FALLBACK_PARAGRAPHS, PdfGenConfig, generate_pdf
 from docencoder.pdf.document import open_pdf
 from docencoder.pdf.render import render_page
 from docencoder.pdf.textlayer import TextLayerPage, page_text, read_pages

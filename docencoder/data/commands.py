@@ -31,7 +31,7 @@ def _from_pdfs(args: argparse.Namespace) -> int:
 
 
 def _synth_pdf(args: argparse.Namespace) -> int:
-    from .pdfgen import PdfGenConfig, synth_to_shards
+    from .synth import PdfGenConfig, synth_to_shards
 
     cfg = PdfGenConfig(pages=(args.min_pages, args.max_pages))
     kinds = tuple(k for k in args.kinds.split(",") if k)
@@ -106,7 +106,7 @@ def _rate(fn: Callable[[], int], seconds: float) -> tuple[float, int, float]:
 
 
 def _bench_data(args: argparse.Namespace) -> int:
-    from .pdfgen import PdfGenConfig, default_paragraphs, document_samples, generate_pdf
+    from .synth import PdfGenConfig, default_paragraphs, document_samples, generate_pdf
 
     paragraphs = default_paragraphs()
     rows: list[tuple[str, float, int, float]] = []

@@ -2,7 +2,7 @@
 
 Why: users OCR whitepapers, and those are made by LaTeX — its line breaking and hyphenation,
 ligatures, kerning, math, small tables, footnotes and reference lists in the faces publisher
-classes use. The PIL lines (:mod:`.lines`) and the reportlab documents (:mod:`.pdfgen`) look
+classes use. The PIL lines (:mod:`.lines`) and the reportlab documents (:mod:`.synth`) look
 different, and the Debian PDFs (``data from-pdfs``) hold few journal pages. This module writes
 random LaTeX papers, typesets them and cuts line samples from their text layer with the existing
 pipeline (:func:`docencoder.data.pdf_shards.from_pdfs`), so the labels are what is printed and

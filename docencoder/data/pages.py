@@ -3,7 +3,7 @@
 DeepSeek-OCR feeds a page resized to the geometry with its aspect ratio kept and the rest padded;
 :func:`docencoder.pdf.render.fit_page` does that (the reader's page path calls it too). Page
 sources: page shards (``docencoder data from-pdfs`` / ``data synth-pdf``) or, without shards,
-documents generated on the fly by ``pdfgen``.
+documents generated on the fly by :mod:`.synth`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class PageSource:
         if self.items:
             png, text = self.items[rng.randrange(len(self.items))]
             return fit_page(Image.open(io.BytesIO(png)), width=self.width, height=self.height), text
-        from .pdfgen import PdfGenConfig, document_samples, generate_pdf
+        from .synth import PdfGenConfig, document_samples, generate_pdf
         doc = generate_pdf(self.paragraphs, seed=rng.getrandbits(31), cfg=PdfGenConfig(pages=(1, 1)))
         page = document_samples(doc, kinds=("page",))[0]
         return fit_page(page.image, width=self.width, height=self.height), normalize_text(page.text)

@@ -2,9 +2,10 @@
 
 The OCR pipeline's layout analysis and text-layer path need pages whose every line is known: where it
 sits, which column and paragraph it belongs to, and what it says. reportlab draws each line at a
-position we choose (our own greedy word wrap), so the ground truth is exact rather than re-derived
-from the PDF. Two columns share one baseline grid on purpose: aligned lines are the hard case for
-projection-profile layout (rows are blank across both columns at once).
+position we choose (the greedy word wrap of :mod:`docencoder.data.synth.linebreak`), so the ground
+truth is exact rather than re-derived from the PDF. Two columns share one baseline grid on purpose:
+aligned lines are the hard case for projection-profile layout (rows are blank across both columns
+at once).
 """
 
 from __future__ import annotations
@@ -114,21 +115,15 @@ class SampleStyle:
 
 
 def _wrap(words: Sequence[str], width: float, font: str, size: float) -> list[str]:
-    """Greedy word wrap with reportlab's own metrics, so drawn lines never exceed ``width``."""
-    from reportlab.pdfbase.pdfmetrics import stringWidth
+    """Greedy word wrap with reportlab's own metrics, so drawn lines never exceed ``width``: the
+    synthetic documents' line breaking (:func:`docencoder.data.synth.linebreak.break_lines`, no
+    hyphenation; a word wider than a whole line is cut)."""
+    from docencoder.data.synth.faces import standard_face
+    from docencoder.data.synth.linebreak import Word, break_lines
 
-    lines: list[str] = []
-    current: list[str] = []
-    for word in words:
-        trial = " ".join(current + [word])
-        if current and stringWidth(trial, font, size) > width:
-            lines.append(" ".join(current))
-            current = [word]
-        else:
-            current.append(word)
-    if current:
-        lines.append(" ".join(current))
-    return lines
+    face = standard_face(font)
+    lines = break_lines([Word(text, face, size) for text in words], width)
+    return [" ".join(w.text for w in line) for line in lines]
 
 
 def _layout_page(page_no: int, n_pages: int, style: SampleStyle, paragraphs: list[str],

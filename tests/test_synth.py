@@ -1,21 +1,35 @@
-"""Synthetic whitepaper PDFs: determinism, exact ground truth, and the samples cut from them."""
+"""Synthetic whitepaper PDFs (docencoder.data.synth): determinism, exact ground truth, the samples
+cut from them, and the pieces (config checks, line breaking, hyphenation) on their own."""
 
 from __future__ import annotations
+
+import random
 
 import numpy as np
 import pytest
 
-from docencoder.data.pdfgen import (
+from docencoder.data.shards import read_manifest
+from docencoder.data.synth import (
+    ELEMENT_KINDS,
     FALLBACK_PARAGRAPHS,
     PdfGenConfig,
     PdfGenerator,
-    _fit_text,
     document_samples,
+    fit_text,
     generate_pdf,
     synth_to_shards,
     truetype_families,
 )
-from docencoder.data.shards import read_manifest
+from docencoder.data.synth.elements import ELEMENTS
+from docencoder.data.synth.faces import standard_face
+from docencoder.data.synth.linebreak import (
+    as_words,
+    break_lines,
+    hyphenate_word,
+    split_long,
+    text_width,
+    word_width,
+)
 from docencoder.pdf.textlayer import read_pages
 
 PARAS = FALLBACK_PARAGRAPHS
@@ -73,8 +87,8 @@ def test_missing_glyphs_fall_back_to_ascii():
     if lib is None:
         pytest.skip("Liberation Serif not installed")
     face = lib.face("regular")
-    assert _fit_text("a ∈ B", face) == "a in B"
-    assert _fit_text("x ≤ 1 \U0001F600", face) == "x ≤ 1"  # Liberation has ≤; emoji word dropped
+    assert fit_text("a ∈ B", face) == "a in B"
+    assert fit_text("x ≤ 1 \U0001F600", face) == "x ≤ 1"  # Liberation has ≤; emoji word dropped
 
 
 def test_document_samples_pages_and_lines():
@@ -119,3 +133,82 @@ def test_document_samples_paragraph_blocks():
         a = np.asarray(s.image)
         assert a.min() < 128 and s.image.height > 10
     assert sum(len(s.text.splitlines()) for s in blocks) >= 0.5 * len(page.text.splitlines())
+
+
+def test_progress_bar_on_stderr_only(tmp_path, capsys):
+    counts = synth_to_shards(tmp_path, 1, seed=2, paragraphs=PARAS, kinds=("line",), progress=True,
+                             cfg=PdfGenConfig(pages=(1, 1), dpi=(100, 100)))
+    out, err = capsys.readouterr()
+    assert counts["documents"] == 1 and out == ""
+    assert "synth-pdf" in err and "1/1" in err
+
+
+# ---------------------------------------------------------------------- the pieces
+@pytest.mark.parametrize("bad", [
+    {"pages": (2, 1)}, {"pages": (0, 1)}, {"body_pt": (12.0, 7.0)}, {"max_pt": 5.0},
+    {"two_column_prob": 1.5}, {"page_sizes": ("legal",)}, {"page_sizes": ()}, {"dpi": (300, 100)},
+    {"leading": (0.5, 1.2)}, {"body_kinds": {}}, {"element_weights": {"paragraph": 0.0}},
+    {"element_weights": {"poem": 1.0}},
+])
+def test_config_rejects_bad_ranges(bad):
+    with pytest.raises(ValueError):
+        PdfGenConfig(**bad)
+
+
+def test_every_element_kind_is_drawn():
+    assert set(ELEMENTS) == set(ELEMENT_KINDS)
+    assert set(PdfGenConfig().element_weights) <= set(ELEMENT_KINDS)
+
+
+def _body_face():
+    return truetype_families()[0].face("regular")
+
+
+@pytest.mark.parametrize("hyphenate", [False, True])
+def test_break_lines_fit_and_keep_every_character(hyphenate):
+    face = _body_face()
+    rng = random.Random(0)
+    vocab = " ".join(PARAS).split() + ["https://example.org/a/very/long/address/that/cannot/fit"]
+    hyphenated = 0
+    for _ in range(30):
+        words = as_words(" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 60))), face, 10.0)
+        width, indent = rng.uniform(60, 300), rng.choice([0.0, 15.0])
+        lines = break_lines(words, width, indent, hyphenate=hyphenate)
+        space = text_width(" ", face, 10.0)
+        for i, line in enumerate(lines):
+            natural = (indent if i == 0 else 0.0) + sum(map(word_width, line)) + space * (len(line) - 1)
+            assert natural <= width + 1e-6 or (len(line) == 1 and len(line[0].text) == 1)
+        drawn = "".join(w.text for ln in lines for w in ln)
+        assert drawn.replace("-", "") == "".join(w.text for w in words).replace("-", "")
+        hyphenated += sum(ln[-1].text.endswith("-") for ln in lines[:-1])
+    assert (hyphenated > 0) == hyphenate
+
+
+def test_hyphenate_word_cuts_after_a_vowel():
+    face = _body_face()
+    word = as_words("representation,", face, 10.0)[0]
+    head, tail = hyphenate_word(word, room=text_width("represen-", face, 10.0))
+    assert head.text.endswith("-") and head.text[:-1] + tail.text == word.text
+    assert head.text[-2] in "aeiouy" and tail.text[0] not in "aeiouy"
+    assert text_width(head.text, face, 10.0) <= text_width("represen-", face, 10.0)
+    assert hyphenate_word(as_words("short", face, 10.0)[0], room=1000.0) is None  # too few letters
+    assert hyphenate_word(word, room=1.0) is None  # no cut fits
+
+
+def test_split_long_keeps_the_footnote_on_the_tail():
+    face = _body_face()
+    word = as_words("abcdefghij", face, 10.0)[0]
+    word.sup = "1"
+    head, tail = split_long(word, room=text_width("abcd", face, 10.0))
+    assert (head.text, tail.text) == ("abcd", "efghij")
+    assert head.sup == "" and tail.sup == "1"
+
+
+def test_standard_face_is_winansi():
+    face = standard_face("Times-Roman")
+    assert ord("é") in face.cmap and ord("€") in face.cmap and ord("∈") not in face.cmap
+    assert fit_text("a ∈ B", face) == "a in B"
+    with pytest.raises(ValueError):
+        standard_face("Symbol")  # its own encoding
+    with pytest.raises(ValueError):
+        standard_face("Palatino")  # not a standard PDF font
