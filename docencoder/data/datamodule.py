@@ -116,6 +116,13 @@ class LineDataModule(L.LightningDataModule):
         random_text_prob: fraction of synthetic non-code lines of unpredictable text (random
             rare words, names, identifiers, addresses; :mod:`docencoder.data.vocab`), read only
             from the pixels: the cure for a decoder that guesses familiar words.
+        scan_degrade_share: share of the degraded lines (synthetic and real) that get every
+            effect of a page scan at once (:func:`docencoder.data.degrade.scan_like`: faded ink,
+            blur, noise and JPEG together, as on each line of a scanned page) instead of a random
+            subset; the held-out real lines keep the old degradations, so ``val_real/*`` stays
+            comparable across legs.
+        grey_text_prob: fraction of synthetic lines drawn in grey ink, whole or a run of words
+            (grey hyperlinks and tinted terms beside black text).
         monospace_weight: share of synthetic lines set in a typewriter face (code, program
             output, typewriter prose); None = the generator's default (KIND_WEIGHTS).
         shard_dirs: directories of shards (``docencoder data from-pdfs`` / ``data synth-pdf``).
@@ -136,7 +143,8 @@ class LineDataModule(L.LightningDataModule):
                  batch_size: int = 32, num_workers: int = 1, seed: int = 0, val_batches: int = 8,
                  max_text_tokens: int = 64, degrade_prob: float = 0.35,
                  synthetic_prob: float = 0.15, monospace_weight: Optional[float] = None,
-                 random_text_prob: float = 0.3,
+                 random_text_prob: float = 0.3, scan_degrade_share: float = 0.0,
+                 grey_text_prob: float = 0.0,
                  shard_dirs: Optional[list[str]] = None,
                  shard_weight: float = 0.0, real_val_fraction: float = 0.1,
                  val_real_batches: int = 0, batch_offset: int = 0, kind: str = "line",
@@ -165,12 +173,14 @@ class LineDataModule(L.LightningDataModule):
         gen = LineGenerator(load_corpus(), LineGeneratorConfig(
             height=g.height, width=g.width, degrade_prob=hp.degrade_prob,
             synthetic_prob=hp.synthetic_prob, monospace_weight=hp.monospace_weight,
-            random_prob=hp.random_text_prob))
+            random_prob=hp.random_text_prob, scan_share=hp.scan_degrade_share,
+            grey_prob=hp.grey_text_prob))
         if not hp.shard_dirs or hp.shard_weight <= 0:
             return gen.sample, None
         from .real_lines import ShardLineSource  # real-PDF lines, only when asked for
         real = ShardLineSource(hp.shard_dirs, height=g.height, width=g.width, split="train",
-                               val_fraction=hp.real_val_fraction, degrade_prob=hp.degrade_prob)
+                               val_fraction=hp.real_val_fraction, degrade_prob=hp.degrade_prob,
+                               scan_share=hp.scan_degrade_share)
         held_out = None
         if hp.val_real_batches > 0 and hp.real_val_fraction > 0:
             held_out = ShardLineSource(hp.shard_dirs, height=g.height, width=g.width, split="val",

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import io
 import random
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image, ImageFilter
+
+from . import scan
 
 
 def _blur(img: Image.Image, rng: random.Random, s: float) -> Image.Image:
@@ -78,3 +81,28 @@ def degrade(img: Image.Image, rng: random.Random, strength: float = 1.0) -> Imag
         if rng.random() < p * min(1.0, strength):
             out = effect(out, rng, strength)
     return out
+
+
+#: presets of :func:`scan_like` and how often each is drawn: mostly issue 15's scan-like ranges,
+#: a quarter the harsher ones
+SCAN_PRESETS = ((scan.SCAN, 0.75), (scan.HARSH, 0.25))
+#: a page's width at the presets' 150 DPI (US letter), over which their light fall-off spreads
+PAGE_WIDTH_PX = 1275
+
+
+def scan_like(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A line crop through the page-scan chain of :mod:`.scan`: every effect at once.
+
+    :func:`degrade` draws each effect on its own (with probability 0.25-0.4), so blur, faded ink,
+    noise and JPEG came together in about 2 % of degraded lines, while a scanned page has all of
+    them on every line. Here one preset's values are drawn and all applied, as
+    :func:`.scan.scan_page` does to a page -- but with no rotation or coloured bar: the reader
+    deskews a page before it cuts lines, and bars lie in the margins; and the light's fall-off
+    is scaled to the crop's share of a page width. The crop should be at its page's resolution (real lines are 150-DPI crops, as the scan presets' pixel sizes assume).
+    """
+    params = rng.choices([p for p, _ in SCAN_PRESETS], weights=[w for _, w in SCAN_PRESETS])[0]
+    d = scan.draw(params, rng)
+    # the light falls off across a whole page: a line gets its share of the width
+    d = replace(d, angle_deg=0.0, bar=None, falloff=d.falloff * min(1.0, img.width / PAGE_WIDTH_PX))
+    page = scan.degrade(img.convert("L"), d)
+    return Image.open(io.BytesIO(scan.to_jpeg(page, d.jpeg_quality))).convert("L")

@@ -14,9 +14,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .degrade import degrade
+from .degrade import degrade, scan_like
 from .fonts import Font, available_fonts
 from .tokenizer import normalize_text
 from .vocab import RandomText
@@ -27,6 +27,22 @@ LINE_WIDTH = 512
 MARGIN = 0.15
 #: a pixel is ink when darker than this fraction between the crop's lightest and darkest value
 _INK_LEVEL = 0.5
+#: grey levels of :attr:`LineGeneratorConfig.grey_prob`'s ink: dark grey to pale link colours.
+#: A grey run of words beside black ones stays darker than 150, which :func:`ink_mask` still
+#: finds (paler words would be cropped off while the label keeps them)
+GREY_INK = (60, 170)
+GREY_WORD_INK = (60, 150)
+#: a pale word's darkest 3 x 3 mean lies below this level (grey-130 strokes on white: 0.69-0.73;
+#: clusters of scan noise: 0.82 and lighter)
+_PALE_CORE_LEVEL = 0.78
+#: pale ink (grey links beside black text): darker than this fraction from darkest ink to paper
+_PALE_LEVEL = 0.75
+#: the level at which pale words are found in the crop's 3 x 3 mean (thin strokes lighten there)
+_PALE_FIND_LEVEL = 0.85
+#: pale pixels a column run needs to count as letters rather than noise
+_PALE_MIN_PIXELS = 6
+#: share of a pale word's box its found pixels fill at least
+_PALE_MIN_DENSITY = 0.15
 
 
 def _gray(img: Image.Image) -> np.ndarray:
@@ -50,11 +66,68 @@ def _percentile_90(a: np.ndarray) -> float:
 
 
 def ink_mask(a: np.ndarray) -> np.ndarray:
-    """Boolean ink mask of a grayscale array: adaptive threshold between paper and darkest ink."""
+    """Boolean ink mask of a grayscale array: adaptive threshold between paper and darkest ink.
+
+    A pixel is ink when darker than halfway from the paper to the darkest ink. That alone drops
+    *pale words* beside black ones -- grey-blue hyperlinks (grey ~130 on white) next to black
+    body text sit just above the halfway mark -- so the ink box cropped them away and the line
+    read ``URL .`` while its label kept the link. Words that hold no ink at the halfway
+    mark but solid ink at a looser level (:data:`_PALE_LEVEL`), as tall as letters, are added
+    (:func:`_pale_words`). A line of dark ink only gets exactly the halfway mask.
+    """
     lo, hi = int(a.min()), int(_percentile_90(a))
     if hi - lo < 40:  # no contrast: blank (or a solid block)
         return np.zeros_like(a, dtype=bool)
-    return a < lo + _INK_LEVEL * (hi - lo)
+    strict = a < lo + _INK_LEVEL * (hi - lo)
+    pale = _pale_words(a, strict, lo, hi)
+    return strict if pale is None else strict | pale
+
+
+def _pale_words(a: np.ndarray, strict: np.ndarray, lo: int, hi: int) -> np.ndarray | None:
+    """The pale-ink pixels of words without strict ink, or None.
+
+    Pale pixels are those darker than :data:`_PALE_LEVEL` of the way from the darkest ink
+    ``lo`` to the paper ``hi``. Where they form words is found in a 3 x 3 mean of the crop,
+    darker than :data:`_PALE_FIND_LEVEL`: the mean divides scan noise by three, so speckled paper
+    never forms "words", and the looser level keeps thin grey strokes that the mean lightens.
+    Columns of such ink are grouped into words (gaps under a fifth of the strict ink's height,
+    less than :func:`word_segments`' word space, join). A word counts when none of its columns
+    holds strict ink (so the halo of dark letters never counts), it spans at least 0.4 x the
+    strict ink's height (letters, not a hairline rule), has at least :data:`_PALE_MIN_PIXELS`
+    pixels filling :data:`_PALE_MIN_DENSITY` of its box (letters: 0.24-1; noise: under 0.12)
+    and a core darker than :data:`_PALE_CORE_LEVEL` in the mean (strokes: noise clusters
+    and a paper shade are lighter there). Its pale pixels within those columns and rows are ink.
+    """
+    pale = a < lo + _PALE_LEVEL * (hi - lo)
+    col_strict = strict.any(0)  # (W,)
+    if not (pale.any(0) & ~col_strict).any():
+        return None
+    smooth = np.asarray(Image.fromarray(a).filter(ImageFilter.BoxBlur(1)))  # (H, W) 3 x 3 mean
+    found = smooth < lo + _PALE_FIND_LEVEL * (hi - lo)
+    col_found = found.any(0)  # (W,)
+    if not (col_found & ~col_strict).any():
+        return None
+    rows = np.flatnonzero(strict.any(1))
+    ink_h = int(rows[-1] - rows[0] + 1) if rows.size else a.shape[0]
+    join_gap, min_rows = max(2, round(0.2 * ink_h)), max(3, round(0.4 * ink_h))
+    cols = np.flatnonzero(col_found)
+    # words: runs of found columns split where the gap is join_gap or wider
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(cols) > join_gap) + 1))  # (n_words,)
+    ends = np.concatenate((starts[1:], [cols.size]))  # (n_words,) exclusive, into cols
+    # a word's columns in cols hold any strict ink: a mean darker than the loose level
+    # surrounds every strict pixel
+    has_strict = np.add.reduceat(col_strict[cols].astype(np.int32), starts) > 0  # (n_words,)
+    out = np.zeros_like(pale)
+    for i in np.flatnonzero(~has_strict):
+        x0, x1 = int(cols[starts[i]]), int(cols[ends[i] - 1]) + 1
+        run_rows = np.flatnonzero(found[:, x0:x1].any(1))
+        y0, y1 = int(run_rows[0]), int(run_rows[-1]) + 1
+        n = int(found[y0:y1, x0:x1].sum())
+        solid = n >= _PALE_MIN_PIXELS and n >= _PALE_MIN_DENSITY * (y1 - y0) * (x1 - x0)
+        core = int(smooth[y0:y1, x0:x1].min()) <= lo + _PALE_CORE_LEVEL * (hi - lo)
+        if core and solid and y1 - y0 >= min_rows:
+            out[y0:y1, x0:x1] = pale[y0:y1, x0:x1]
+    return out if out.any() else None
 
 
 def ink_box(a: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -396,6 +469,12 @@ class LineGeneratorConfig:
     #: share of lines in a typewriter face (None = its weight in KIND_WEIGHTS); the other faces
     #: keep their relative weights. Code and program output are where reading errs most
     monospace_weight: float | None = None
+    #: share of the degraded lines that get the whole page-scan chain at once
+    #: (:func:`~docencoder.data.degrade.scan_like`) instead of a random subset of effects
+    scan_share: float = 0.0
+    #: fraction of lines with grey ink: the whole line, or a run of words beside black ones (grey
+    #: hyperlinks, tinted terms); drawn at a grey level in :data:`GREY_INK`
+    grey_prob: float = 0.0
     styles: tuple[str, ...] = field(default=("regular", "regular", "regular", "bold", "italic"))
 
 
@@ -494,16 +573,32 @@ class LineGenerator:
         if word_fonts is not None:  # a word its alternate face cannot draw keeps the line's face
             text = " ".join(text.split())  # drawn word by word: single spaces
             word_fonts = [f if f.covers(w) else font for w, f in zip(text.split(), word_fonts)]
+        line_ink, word_inks = 0, None
+        if c.grey_prob > 0 and rng.random() < c.grey_prob:
+            if code or rng.random() < 0.5:  # the whole line
+                line_ink = rng.randint(*GREY_INK)
+            else:  # a run of words, as a hyperlink or a coloured term
+                text = " ".join(text.split())
+                n = len(text.split())
+                start = rng.randrange(n)
+                word_inks = [0] * n
+                for j in range(start, min(n, start + rng.randint(1, 4))):
+                    word_inks[j] = rng.randint(*GREY_WORD_INK)
+                word_fonts = word_fonts or [font] * n
         degrade_it = rng.random() < c.degrade_prob
+        scan_it = degrade_it and c.scan_share > 0 and rng.random() < c.scan_share
         strength = rng.uniform(0.3, 1.0)
         while True:
             if word_fonts is None:
-                img = self._render(text, pil_font, px)
+                img = self._render(text, pil_font, px, line_ink)
             else:
                 words = text.split()
-                img = self._render_words([(w, self._font(f, px)) for w, f in zip(words, word_fonts)],
-                                         pil_font, px)
-            if degrade_it:
+                inks = word_inks[:len(words)] if word_inks is not None else [0] * len(words)
+                img = self._render_words([(w, self._font(f, px), k)
+                                          for w, f, k in zip(words, word_fonts, inks)], pil_font, px)
+            if scan_it:
+                img = scan_like(img, rng)
+            elif degrade_it:
                 img = degrade(img, rng, strength=strength)
             try:
                 return normalize_line(img, c.height, width), text
@@ -514,21 +609,21 @@ class LineGenerator:
                 text = text[:cut] if cut > 0 else text[: max(1, len(text) // 2)]
 
     @staticmethod
-    def _render(text: str, font: ImageFont.FreeTypeFont, px: int) -> Image.Image:
+    def _render(text: str, font: ImageFont.FreeTypeFont, px: int, ink: int = 0) -> Image.Image:
         w = int(font.getlength(text)) + 2 * px
         img = Image.new("L", (max(w, 4), int(px * 2.2)), 255)
-        ImageDraw.Draw(img).text((px, int(px * 0.5)), text, font=font, fill=0)
+        ImageDraw.Draw(img).text((px, int(px * 0.5)), text, font=font, fill=ink)
         return img
 
     @staticmethod
-    def _render_words(words: Sequence[tuple[str, ImageFont.FreeTypeFont]], base: ImageFont.FreeTypeFont,
-                      px: int) -> Image.Image:
-        """Words in their own fonts on one baseline, separated by the base font's space."""
+    def _render_words(words: Sequence[tuple[str, ImageFont.FreeTypeFont, int]],
+                      base: ImageFont.FreeTypeFont, px: int) -> Image.Image:
+        """Words ``(text, font, grey level)`` on one baseline, separated by the base font's space."""
         space = base.getlength(" ")
-        w = int(sum(f.getlength(t) for t, f in words) + space * (len(words) - 1)) + 2 * px
+        w = int(sum(f.getlength(t) for t, f, _ in words) + space * (len(words) - 1)) + 2 * px
         img = Image.new("L", (max(w, 4), int(px * 2.2)), 255)
         draw, x = ImageDraw.Draw(img), float(px)
-        for t, f in words:
-            draw.text((x, int(px * 1.6)), t, font=f, fill=0, anchor="ls")  # left, baseline
+        for t, f, ink in words:
+            draw.text((x, int(px * 1.6)), t, font=f, fill=ink, anchor="ls")  # left, baseline
             x += f.getlength(t) + space
         return img

@@ -23,7 +23,7 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image
 
-from .degrade import degrade
+from .degrade import degrade, scan_like
 from .lines import LINE_HEIGHT, LINE_WIDTH, _box_scale, ink_box, ink_mask, max_piece_ink, normalize_line, word_segments
 from .shards import iter_tar, read_manifest
 from .tokenizer import normalize_text
@@ -114,14 +114,19 @@ class ShardLineSource:
             keep, by :func:`is_val_document`.
         val_fraction: the share of documents that are ``"val"``.
         degrade_prob: share of draws whose crop gets scan degradations before normalising.
+        scan_share: share of those that get the whole page-scan chain at once
+            (:func:`~docencoder.data.degrade.scan_like`; the crops are 150-DPI, as its presets
+            assume) instead of a random subset of effects.
     """
 
     def __init__(self, dirs: Sequence[str | Path], height: int = LINE_HEIGHT, width: int = LINE_WIDTH,
-                 split: str = "train", val_fraction: float = 0.1, degrade_prob: float = 0.35) -> None:
+                 split: str = "train", val_fraction: float = 0.1, degrade_prob: float = 0.35,
+                 scan_share: float = 0.0) -> None:
         if split not in ("train", "val", "all"):
             raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
         self.height, self.width = height, width
         self.split, self.val_fraction, self.degrade_prob = split, val_fraction, degrade_prob
+        self.scan_share = scan_share
         self._png: list[bytes] = []
         self._text: list[str] = []  # as stored: the spans align with text.split()
         self._spans: list[Optional[array]] = []  # flat [x0, x1, x0, x1, ...] or None
@@ -229,7 +234,10 @@ class ShardLineSource:
             image = Image.fromarray(piece)
             if degrade_seed is not None:  # the same degradation on every retry
                 drng = random.Random(degrade_seed)
-                image = degrade(image, drng, strength=drng.uniform(0.3, 1.0))
+                if self.scan_share > 0 and drng.random() < self.scan_share:
+                    image = scan_like(image, drng)
+                else:
+                    image = degrade(image, drng, strength=drng.uniform(0.3, 1.0))
             try:  # a piece whose own ink box is flatter than the line's scales wider: shorten
                 image = normalize_line(image, self.height, width)
             except ValueError:
