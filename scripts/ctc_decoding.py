@@ -15,7 +15,8 @@ training checkpoint and reads, on the same normalised pieces the reader decodes
 - ``joint lam``: one-pass joint CTC/attention beam search (Watanabe et al., 2017, "Hybrid
   CTC/Attention Architecture for End-to-End Speech Recognition"): a hypothesis scores
   ``(1 - lam) log p_dec(h) + lam log p_ctc(h...)``, the CTC *prefix* probability of h computed by
-  the forward recursion over the columns, vectorised over beams x vocabulary;
+  the forward recursion over the columns -- the shipped search
+  (:func:`docencoder.model.joint_decode.joint_beam_search`), run on each piece alone;
 - ``rescore lam``: the decoder's K-best rescored with the full CTC likelihood (``F.ctc_loss``).
 
 Sets: the probe's three (common / rare / random, 10 pt Termes at 150 DPI) and held-out real lines
@@ -62,13 +63,10 @@ from docencoder.model import DocEncoder  # noqa: E402
 from docencoder.model.config import get_config  # noqa: E402
 from docencoder.model.ctc import CtcHead  # noqa: E402
 from docencoder.model.decoder import PreallocatedKV, _fused_layer, fuse_projections  # noqa: E402
-from docencoder.model.joint_decode import forward_extend  # noqa: E402
+from docencoder.model.joint_decode import CTC_FLOOR, JointConfig, joint_beam_search  # noqa: E402
 from docencoder.model.weights import load_config, save_pretrained  # noqa: E402
 from docencoder.ocr.reader import MAX_CHARS_PER_LINE, Reader, crop_width, piece_ink_end  # noqa: E402
 
-#: log-probability given to a CTC term the columns cannot emit (the text is longer than they allow)
-CTC_FLOOR = -1.0e4
-NEG_INF = float("-inf")
 REAL_SHARDS = ("data/shards/real_v2", "data/shards/latex")
 
 
@@ -95,14 +93,15 @@ def load_checkpoint(path: Path) -> tuple[DocEncoder, CtcHead, int, Path]:
     else:
         cfg = get_config(hp["config"], vocab_size=tokenizer.vocab_size, tokens=tokenizer.token_config())
     model_sd, head_sd = split_state(state["state_dict"])
-    inner = {k[len("ctc_head."):]: model_sd.pop(k) for k in list(model_sd) if k.startswith("ctc_head.")}
-    head_sd = head_sd or inner
-    if not head_sd:
-        raise ValueError(f"{path} has no ctc_head.* weights (trained with ctc_weight 0?)")
     model = DocEncoder(cfg)
+    if head_sd:  # before leg 7 the head was trained beside the model (LightningModule.ctc_head)
+        head = CtcHead(cfg.geometry.height // cfg.sam.patch_size, cfg.sam.neck_dim, cfg.vocab_size)
+        head.load_state_dict(head_sd, strict=True)
+    elif any(k.startswith("ctc_head.") for k in model_sd):  # since leg 7: part of the model
+        head = model.add_ctc_head()
+    else:
+        raise ValueError(f"{path} has no ctc_head.* weights (trained with ctc_weight 0?)")
     model.load_state_dict(model_sd, strict=True)
-    head = CtcHead(cfg.geometry.height // cfg.sam.patch_size, cfg.sam.neck_dim, cfg.vocab_size)
-    head.load_state_dict(head_sd, strict=True)
     return model.eval(), head.eval(), int(state["global_step"]), tok_path
 
 
@@ -116,76 +115,6 @@ def ctc_greedy(logp: torch.Tensor, blank: int) -> list[int]:
             out.append(b)
         prev = b
     return out
-
-
-@dataclass
-class CtcPrefixState:
-    """Forward variables of K hypotheses over T columns: log r_n, log r_b `(K, T)` and last token."""
-
-    r_n: torch.Tensor
-    r_b: torch.Tensor
-    last: torch.Tensor  # (K,) last token of each hypothesis, -1 for the empty one
-
-
-class CtcPrefixScorer:
-    """CTC prefix probabilities (Watanabe et al., 2017, Algorithm 2) of every one-token extension
-    of every hypothesis at once.
-
-    ``psi(h)`` = P(the columns' label sequence starts with h); for ``h = g + eos`` it is the full
-    likelihood P(g | x). psi never grows when a token is appended, so a joint score built on it
-    only falls as a hypothesis grows (beam search can stop exactly).
-
-    Args:
-        logp: `(T, V)` CTC log-probabilities of one piece.
-        blank: the blank id (the tokenizer's pad).
-        eos: the end-of-sequence id (scored as the full likelihood).
-        banned: ids CTC never emits (specials): their prefix probability is 0.
-    """
-
-    def __init__(self, logp: torch.Tensor, blank: int, eos: int, banned: Sequence[int]) -> None:
-        self.x = logp.double()  # (T, V): cumulative sums over ~64 columns want the precision
-        self.xt = self.x.t().contiguous()  # (V, T)
-        self.blank, self.eos = blank, eos
-        self.banned = torch.tensor(sorted(set(banned) - {eos}), dtype=torch.long)
-
-    def initial(self) -> CtcPrefixState:
-        T = self.x.shape[0]
-        r_b = self.x[:, self.blank].cumsum(0).unsqueeze(0)  # (1, T) all-blank paths
-        r_n = torch.full((1, T), NEG_INF, dtype=self.x.dtype)
-        return CtcPrefixState(r_n, r_b, torch.tensor([-1]))
-
-    def _start_mass(self, st: CtcPrefixState) -> tuple[torch.Tensor, torch.Tensor]:
-        """`(K, T)` log u for a token other than the last, and for a repeat of the last."""
-        K, T = st.r_n.shape
-        prev_any = torch.logaddexp(st.r_n, st.r_b)  # (K, T) g at frame t, either ending
-        empty = (st.last < 0).unsqueeze(1)  # (K, 1)
-        first = torch.zeros(K, 1, dtype=self.x.dtype)  # u_0: 1 for the empty hypothesis
-        u_new = torch.cat([torch.where(empty, first, torch.full_like(first, NEG_INF)),
-                           prev_any[:, :-1]], dim=1)  # (K, T): u_t = g's mass at t-1
-        u_rep = torch.cat([torch.full_like(first, NEG_INF), st.r_b[:, :-1]], dim=1)  # (K, T)
-        return u_new, u_rep
-
-    def scores(self, st: CtcPrefixState) -> torch.Tensor:
-        """`(K, V)` log psi of every extension ``g + c`` (``c = eos``: the full likelihood of g)."""
-        u_new, u_rep = self._start_mass(st)  # (K, T)
-        # psi(g + c) = sum_t u_t p_t(c): the first frame that emits the new c
-        psi = torch.logsumexp(u_new.unsqueeze(1) + self.xt.unsqueeze(0), dim=-1)  # (K, V)
-        rep = st.last >= 0
-        if bool(rep.any()):
-            k = rep.nonzero().squeeze(1)
-            c = st.last[k]
-            psi[k, c] = torch.logsumexp(u_rep[k] + self.xt[c], dim=-1)
-        psi[:, self.banned] = NEG_INF
-        psi[:, self.eos] = torch.logaddexp(st.r_n[:, -1], st.r_b[:, -1])
-        return psi
-
-    def extend(self, st: CtcPrefixState, beam: torch.Tensor, tokens: torch.Tensor) -> CtcPrefixState:
-        """The state of hypotheses ``g[beam] + tokens`` (`(K',)` each; no eos among them)."""
-        u_new, u_rep = self._start_mass(st)
-        repeat = (st.last[beam] == tokens).unsqueeze(1)  # (K', 1)
-        u = torch.where(repeat, u_rep[beam], u_new[beam])  # (K', T)
-        r_n, r_b = forward_extend(u, self.xt[tokens], self.x[:, self.blank].expand_as(u))
-        return CtcPrefixState(r_n, r_b, tokens.clone())
 
 
 def ctc_log_likelihood(logp: torch.Tensor, hyps: Sequence[Sequence[int]], blank: int) -> torch.Tensor:
@@ -220,12 +149,10 @@ def _layers(model: DocEncoder, hidden: torch.Tensor, rope, cache: PreallocatedKV
 
 @torch.inference_mode()
 def beam_search(model: DocEncoder, vision: torch.Tensor, prompt_ids: Sequence[int], beam: int,
-                max_new: int, ctc: Optional[CtcPrefixScorer] = None, lam: float = 0.0) -> list[Hyp]:
-    """Beam search over the decoder for one piece; with ``ctc``, joint CTC/attention scores.
-
-    A live hypothesis h scores ``(1 - lam) * log p_dec(h) + lam * log psi(h)`` (decoder alone:
-    ``log p_dec(h)``); eos ends it with the full CTC likelihood. Both terms only fall as h grows,
-    so the search stops once the best finished hypothesis beats every live one.
+                max_new: int) -> list[Hyp]:
+    """Beam search over the decoder alone for one piece: the n-best list that rescoring starts
+    from (the shipped joint search, :func:`~docencoder.model.joint_decode.joint_beam_search`,
+    keeps only each piece's best).
 
     Args:
         vision: `(1, P, E)` the piece's vision prefix (``encode_image``).
@@ -243,19 +170,14 @@ def beam_search(model: DocEncoder, vision: torch.Tensor, prompt_ids: Sequence[in
     head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // cfg.num_attention_heads
     cache = PreallocatedKV(len(inner.layers), 1, cfg.num_key_value_heads, head_dim, P + max_new, embeds)
     hidden = _layers(model, embeds, inner.rotary_emb(embeds, torch.arange(P).unsqueeze(0)), cache)
-    w_dec, w_ctc = (1.0 - lam, lam) if ctc is not None else (1.0, 0.0)
     live_tokens: list[list[int]] = [[]]
     live_dec = torch.zeros(1, dtype=torch.float64)
-    state = ctc.initial() if ctc is not None else None
     finished: list[Hyp] = []
     for t in range(max_new):
         logp = F.log_softmax(lm.lm_head(inner.norm(hidden[:, -1])).double(), dim=-1)  # (k, V)
         dec = live_dec.unsqueeze(1) + logp  # (k, V)
-        joint = w_dec * dec
-        if ctc is not None:
-            joint = joint + w_ctc * ctc.scores(state).clamp(min=CTC_FLOOR)
-        k, V = joint.shape
-        top = joint.flatten().topk(min(2 * beam, k * V))
+        k, V = dec.shape
+        top = dec.flatten().topk(min(2 * beam, k * V))
         keep_b, keep_c, keep_s = [], [], []
         for s, flat in zip(top.values.tolist(), top.indices.tolist()):
             b, c = divmod(flat, V)
@@ -273,8 +195,6 @@ def beam_search(model: DocEncoder, vision: torch.Tensor, prompt_ids: Sequence[in
         bi, ci = torch.tensor(keep_b), torch.tensor(keep_c)
         live_tokens = [live_tokens[b] + [c] for b, c in zip(keep_b, keep_c)]
         live_dec = dec[bi, ci]
-        if state is not None:
-            state = ctc.extend(state, bi, ci)
         cache.keep(bi)
         pos = torch.full((1, 1), P + t, dtype=torch.long)
         h = inner.embed_tokens(ci).unsqueeze(1)  # (k', 1, E)
@@ -342,6 +262,15 @@ class CtcReader:
         chars = math.ceil(filled * MAX_CHARS_PER_LINE) + gen.token_margin
         return Piece(vision, logp, cap, chars)
 
+    @torch.inference_mode()
+    def joint(self, p: Piece, lam: float) -> list[int]:
+        """The shipped joint CTC/attention search (:func:`joint_beam_search`) on this piece alone."""
+        lm = self.r.model.decoder
+        prompt = torch.as_tensor(list(self.r.prompt_ids), dtype=torch.long)
+        embeds = torch.cat([p.vision, lm.model.embed_tokens(prompt).unsqueeze(0)], dim=1)  # (1, P, E)
+        return joint_beam_search(lm, embeds, p.logp.unsqueeze(0), [p.cap], self.eos, self.blank,
+                                 self.banned, JointConfig(ctc_weight=lam, beam=self.beam))[0]
+
     def text(self, ids: Sequence[int], p: Piece) -> str:
         return " ".join(self.tok.decode(list(ids)[:p.cap]).split())[:p.chars]
 
@@ -384,10 +313,8 @@ class CtcReader:
                 put(f"rescore {lam:g}", self.text(best.tokens, p), t_enc + t_beam + t_ll)
             for lam in self.lams:
                 t0 = time.perf_counter()
-                scorer = CtcPrefixScorer(p.logp, self.blank, self.eos, self.banned)
-                hyps = beam_search(self.r.model, p.vision, self.r.prompt_ids, self.beam, p.cap,
-                                   ctc=scorer, lam=lam)
-                put(f"joint {lam:g}", self.text(hyps[0].tokens, p), t_enc + time.perf_counter() - t0)
+                ids = self.joint(p, lam)
+                put(f"joint {lam:g}", self.text(ids, p), t_enc + time.perf_counter() - t0)
         for name in secs:
             out.add(name, " ".join(t for t in parts[name] if t), secs[name])
 
