@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from docencoder.data.degrade import scan_like
 from docencoder.data.fonts import available_fonts
@@ -97,3 +97,22 @@ def test_grey_ink_lines_are_drawn_and_off_by_default_leave_the_stream_alone() ->
     mid = [np.asarray(grey.sample(random.Random(i))[0]) for i in range(20)]
     assert max(darkest) >= 50  # some lines have no black at all
     assert any(((m > 60) & (m < 180)).sum() > 100 and m.min() < 30 for m in mid)  # grey words beside black
+
+
+def test_a_grey_link_that_a_scan_darkened_in_places_stays_whole() -> None:
+    """On a faded scan the darkest ink is lighter, so a grey link's thickest strokes pass the
+    halfway mark while its thin ones do not: the pieces kept ``htt`` and ``N.R-pr`` of
+    ``http://CRAN.R-project`` and dropped the rest as word gaps."""
+    a = _line([("Psychometric Analyses, 2010. URL", 0), ("http://CRAN.R-project", 130)])
+    faded = 255 - 0.8 * (255 - a.astype(np.float32))  # ink at 80 % of its contrast
+    rng = np.random.default_rng(1)
+    scan = np.clip(np.asarray(Image.fromarray(faded.round().astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7)),
+                              dtype=np.float32) * 0.97 + rng.normal(0, 6, a.shape), 0, 255).astype(np.uint8)
+    half = _halfway(scan)
+    link = np.flatnonzero((a < 200).any(0))
+    link = link[link > np.flatnonzero((a < 60).any(0))[-1]]  # the link's columns
+    assert half[:, link].any(), "the case needs link pixels past the halfway mark"
+    mask = ink_mask(scan)
+    covered = mask[:, link[0]:link[-1] + 1].any(0)
+    assert covered.mean() > 0.6
+    assert ink_box(scan)[3] >= link[-1] - 2

@@ -35,6 +35,9 @@ GREY_WORD_INK = (60, 150)
 #: a pale word's darkest 3 x 3 mean lies below this level (grey-130 strokes on white: 0.69-0.73;
 #: clusters of scan noise: 0.82 and lighter)
 _PALE_CORE_LEVEL = 0.78
+#: a word whose darkest pixel is lighter than this is grey ink, even where a few of its pixels
+#: pass the halfway mark (grey links on a faded scan: 0.49; black words: near 0)
+_PALE_DARKEST = 0.35
 #: pale ink (grey links beside black text): darker than this fraction from darkest ink to paper
 _PALE_LEVEL = 0.75
 #: the level at which pale words are found in the crop's 3 x 3 mean (thin strokes lighten there)
@@ -117,17 +120,52 @@ def _pale_words(a: np.ndarray, strict: np.ndarray, lo: int, hi: int) -> np.ndarr
     # a word's columns in cols hold any strict ink: a mean darker than the loose level
     # surrounds every strict pixel
     has_strict = np.add.reduceat(col_strict[cols].astype(np.int32), starts) > 0  # (n_words,)
-    out = np.zeros_like(pale)
-    for i in np.flatnonzero(~has_strict):
+    # per word: its box, and whether it is pale ink on its own (strong) or only beside such
+    # a word (weak: thin grey strokes that a scan faded and blurred to little more than noise)
+    boxes: list[tuple[int, int, int, int] | None] = []
+    strong: list[bool] = []
+    for i in range(len(starts)):
         x0, x1 = int(cols[starts[i]]), int(cols[ends[i] - 1]) + 1
         run_rows = np.flatnonzero(found[:, x0:x1].any(1))
         y0, y1 = int(run_rows[0]), int(run_rows[-1]) + 1
         n = int(found[y0:y1, x0:x1].sum())
-        solid = n >= _PALE_MIN_PIXELS and n >= _PALE_MIN_DENSITY * (y1 - y0) * (x1 - x0)
-        core = int(smooth[y0:y1, x0:x1].min()) <= lo + _PALE_CORE_LEVEL * (hi - lo)
-        if core and solid and y1 - y0 >= min_rows:
-            out[y0:y1, x0:x1] = pale[y0:y1, x0:x1]
+        # a grey word on a scan can dip below the halfway mark in a few pixels; a black word
+        # reaches near the darkest ink
+        grey = not has_strict[i] or int(a[y0:y1, x0:x1].min()) > lo + _PALE_DARKEST * (hi - lo)
+        if not grey or y1 - y0 < min_rows or n < _PALE_MIN_PIXELS:
+            boxes.append(None), strong.append(False)
+            continue
+        boxes.append((x0, x1, y0, y1))
+        solid = n >= _PALE_MIN_DENSITY * (y1 - y0) * (x1 - x0)
+        strong.append(solid and int(smooth[y0:y1, x0:x1].min()) <= lo + _PALE_CORE_LEVEL * (hi - lo))
+    keep = _beside_strong(boxes, strong, link_gap=max(3, ink_h))
+    out = np.zeros_like(pale)
+    for box, is_strong, kept in zip(boxes, strong, keep):
+        if box is not None and kept:
+            x0, x1, y0, y1 = box
+            out[y0:y1, x0:x1] = pale[y0:y1, x0:x1] if is_strong else (pale | found)[y0:y1, x0:x1]
     return out if out.any() else None
+
+
+def _beside_strong(boxes: Sequence[tuple[int, int, int, int] | None], strong: Sequence[bool],
+                   link_gap: int) -> list[bool]:
+    """Which words to keep: the strong ones and, spreading left and right, every candidate word
+    (a box) within ``link_gap`` columns of a kept one. A non-candidate (strict ink, a speck)
+    stops the spread, so a line without a strong pale word keeps nothing."""
+    keep = list(strong)
+    for order in (range(len(boxes)), range(len(boxes) - 1, -1, -1)):
+        prev: int | None = None  # the last word visited in this direction, if kept
+        for i in order:
+            box = boxes[i]
+            if box is None:
+                prev = None
+                continue
+            if not keep[i] and prev is not None:
+                near = boxes[prev]
+                gap = box[0] - near[1] if near[1] <= box[0] else near[0] - box[1]
+                keep[i] = gap <= link_gap
+            prev = i if keep[i] else None
+    return keep
 
 
 def ink_box(a: np.ndarray) -> tuple[int, int, int, int] | None:
