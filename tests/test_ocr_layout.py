@@ -345,3 +345,52 @@ def test_side_by_side_author_boxes_are_not_part_of_the_columns():
     assert max(authors) < min(body), order
     assert [order[i] for i in body] == [f"L{k}" for k in range(14)] + [f"R{k}" for k in range(14)]
     assert order[-2:] == ["end0", "end1"]
+
+
+def _heading_scan(stroke: int, blur: float, size: int) -> Image.Image:
+    """A page under a bold "5. Conclusions" heading, with a rule under the text, blurred."""
+    from PIL import ImageFilter, ImageFont
+
+    from docencoder.data.fonts import available_fonts
+
+    bold = next(f for f in available_fonts() if f.kind == "times" and f.style == "bold")
+    body = next(f for f in available_fonts() if f.kind == "times" and f.style == "regular")
+    img = Image.new("L", (1000, 560), 255)
+    d = ImageDraw.Draw(img)
+    d.text((60, 30), "5. Conclusions", font=ImageFont.truetype(str(bold.path), size), fill=0,
+           stroke_width=stroke)
+    regular = ImageFont.truetype(str(body.path), 22)
+    words = ("the package provides functions to construct several types of canonical congruence "
+             "subgroups and their generators in a way that is fast enough for the groups of "
+             "interest here and for the larger ones that users bring").split()
+    for k in range(12):
+        d.text((60, 90 + 34 * k), " ".join(words[(k * 5) % 20:(k * 5) % 20 + 9]), font=regular, fill=0)
+    d.rectangle((60, 510, 700, 511), fill=0)  # a rule under the text
+    return img.filter(ImageFilter.GaussianBlur(blur))
+
+
+@pytest.mark.parametrize("stroke,blur,size,cause", [
+    (0, 1.3, 22, "rule"),  # letters joined into a long thick run: painted out as a rule
+    (1, 1.2, 26, "rule"),
+    (1, 1.0, 22, "blob"),  # the line box fuller than max_line_fill: dropped as a blob
+])
+def test_a_bold_heading_that_a_scan_blurred_is_read_whole(stroke, blur, size, cause):
+    """Blur joins the letters of a scan's bold heading: their runs are longer than ``rule_h_em``
+    (painted out as a rule, "5. Conclusions" was read "5. C" on a scanned elsarticle page) and
+    their box is fuller of ink than ``max_line_fill`` (76 such lines -- "ABSTRACT",
+    "REFERENCES", "TABLE 1" -- were dropped from the dev scans as blobs). The rule under the
+    text, blurred alike, stays a rule."""
+    from docencoder.ocr.layout import LayoutConfig
+
+    scan = _heading_scan(stroke, blur, size)
+    heading_ink = (np.asarray(scan.crop((55, 25, 400, 75))) < 128).sum()
+
+    def kept(cfg: LayoutConfig) -> float:
+        found = find_lines(scan, cfg)
+        assert found.rules is not None and found.rules[510:512, 100:600].all()  # the rule is one
+        crop = np.asarray(next(c for b in found.crops(pad=2) for c in b)) < 128  # the heading's
+        return crop.sum() / heading_ink
+
+    assert kept(LayoutConfig()) > 0.95
+    old = LayoutConfig(rule_thick_em=1e9) if cause == "rule" else LayoutConfig(max_dense_text_fill=0.6)
+    assert kept(old) < 0.8  # the case needs the fix it names

@@ -33,6 +33,7 @@ Steps (see :func:`find_lines`):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -101,7 +102,16 @@ class LayoutConfig:
     paragraph_gap_em: float = 0.9  # a wider gap between lines of one flow starts a paragraph
     indent_em: float = 0.8  # a line starting this much right of its flow's left edge starts one
     max_line_em: float = 4.0  # a taller unsplittable region is a figure, not a text line
-    max_line_fill: float = 0.6  # a line box fuller of ink is a blob (text: 0.1-0.4)
+    max_line_fill: float = 0.6  # a line box fuller of ink is a blob (text: 0.1-0.4) ...
+    #: ... unless it lies inside the text area (``text_area_margin`` of the page from every edge),
+    #: is no taller than ``dense_text_em`` and at most this full: bold headings and table cells
+    #: of scans, whose letters the blur joins (fill 0.6-0.83 on the dev scans: 76 lines --
+    #: "ABSTRACT", "REFERENCES", "1. Introduction", "TABLE 1" -- were dropped as blobs)
+    max_dense_text_fill: float = 0.85
+    dense_text_em: float = 2.0
+    #: margins where scanners' borders and printed bars lie, as a share of the page's width
+    #: (bars: within 5.5 %, borders: 0.5-3 % plus skew) and height
+    text_area_margin: tuple[float, float] = (0.055, 0.035)
     edge_blob_em: float = 2.0  # a narrower "line" touching the image's edge is a border's rest
     min_line_width_em: float = 0.25  # a narrower "line" is a sliver of a frame or bar
     #: a single row band taller than this may be text lines that touch (see ``_Cutter._valleys``)
@@ -129,6 +139,11 @@ class LayoutConfig:
     #: over a line made the model read garbage (0 = no horizontal rules)
     rule_h_em: float = 4.0
     rule_rim_px: int = 2  # ink this many rows above or below a horizontal rule is part of it
+    #: ... and at most this thick (median over their length): on scans, blur joins the letters
+    #: of a bold heading into runs longer than ``rule_h_em``, and painting those out as a rule
+    #: left "5. C" of "5. Conclusions" (rules: 1-4 px thick on the dev pages; such words: 9-11 px
+    #: at an em of 20-25 px)
+    rule_thick_em: float = 0.3
     min_em_px: float = 6.0  # em estimate floor (tiny or empty pages)
     em_strips: int = 8  # vertical strips the em estimate measures line heights in
     min_band_px: int = 3  # shorter bands in a strip are specks or rules, not lines
@@ -421,12 +436,31 @@ def remove_isolated(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig
     return out
 
 
-def _long_runs(ink: np.ndarray, min_len: int) -> np.ndarray:
-    """`(H, W)` bool: the pixels of horizontal ink runs at least ``min_len`` long."""
+def _long_runs(ink: np.ndarray, min_len: int, max_thick: Optional[float] = None) -> np.ndarray:
+    """`(H, W)` bool: the pixels of horizontal ink runs at least ``min_len`` long.
+
+    With ``max_thick``, only runs whose ink is at most that many pixels thick (the median over
+    the run's columns of the vertical ink run through it, :func:`_thickness`): a rule, not a
+    word whose letters a scan's blur has joined along the x-height.
+    """
     out = np.zeros(ink.shape, dtype=bool)
     for r, a, b in zip(*(v.tolist() for v in _run_list(ink, min_len))):
+        if max_thick is not None and _thickness(ink, r, a, b, reach=2 * math.ceil(max_thick)) > max_thick:
+            continue
         out[r, a:b] = True  # rules are few: filling them beats a cumulative sum over the page
     return out
+
+
+def _thickness(ink: np.ndarray, row: int, x0: int, x1: int, reach: int) -> float:
+    """Median over columns ``x0:x1`` of the vertical ink run through ``row`` (up to ``reach``
+    pixels either way): 1-4 px for a rule on the dev pages, clean or scanned; 9-11 px for a
+    bold word in a scan, whose letters the blur joined into one long horizontal run."""
+    top = max(0, row - reach)
+    window = ink[top:row + reach + 1, x0:x1]  # (rows, x1 - x0)
+    c = row - top
+    up = np.cumprod(window[c::-1], axis=0).sum(0)  # (x1 - x0,) ink rows from ``row`` upwards
+    down = np.cumprod(window[c:], axis=0).sum(0)
+    return float(np.median(up + down - 1))
 
 
 def _run_list(ink: np.ndarray, min_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -466,7 +500,7 @@ def find_rules(ink: np.ndarray, em: float, cfg: LayoutConfig = LayoutConfig()) -
     """
     horizontal = np.zeros_like(ink)
     if cfg.rule_h_em > 0:
-        horizontal = _long_runs(ink, max(2, round(cfg.rule_h_em * em)))
+        horizontal = _long_runs(ink, max(2, round(cfg.rule_h_em * em)), cfg.rule_thick_em * em)
     if horizontal.any():
         # a scanned rule is blurred over a few rows, of which only the darkest holds one long
         # run: the ink of the rows beside it is the same rule (left as ink, a broken rule was
@@ -537,18 +571,23 @@ def _drop_non_text(blocks: list[Block], ink: np.ndarray, em: float, cfg: LayoutC
     """Lines that cannot be text leave: thinner than ``min_band_em`` (a rule or its broken
     remnant, a row of dots), narrower than ``min_line_width_em`` and four times as tall (a piece
     of a faint frame side too broken to be found as a rule; of characters only "l" and "|"), an em wide or more, fuller than ``max_line_fill`` of ink (the
-    corner of a coloured bar, a blob of a scanner's border) or, narrower than ``edge_blob_em``,
+    corner of a coloured bar, a blob of a scanner's border; ``max_dense_text_fill`` for a line
+    of text size inside the text area: a scan's bold heading) or, narrower than ``edge_blob_em``,
     touching the image's edge (the rest of a border where it meets the corner that deskewing
     filled with paper; text keeps a margin). Read by the model, such crops came back as garbage.
     """
     h, w = ink.shape
+    mx, my = cfg.text_area_margin[0] * w, cfg.text_area_margin[1] * h
     out = []
     for block in blocks:
         lines = []
         for line in block.lines:
             x0, y0, x1, y1 = line.box
             fill = float(ink[y0:y1, x0:x1].mean()) if x1 > x0 and y1 > y0 else 0.0
-            blob = fill > cfg.max_line_fill and x1 - x0 >= em  # a lone "1" is full too
+            inside = (mx <= x0 and x1 <= w - mx and my <= y0 and y1 <= h - my
+                      and y1 - y0 <= cfg.dense_text_em * em)
+            limit = cfg.max_dense_text_fill if inside else cfg.max_line_fill
+            blob = fill > limit and x1 - x0 >= em  # a lone "1" is full too
             edge = (x0 <= 1 or y0 <= 1 or x1 >= w - 1 or y1 >= h - 1) and x1 - x0 < cfg.edge_blob_em * em
             # a piece of a frame's side: narrow, and tall for its width (a lone "1" is not)
             sliver = x1 - x0 < cfg.min_line_width_em * em and y1 - y0 > 4 * (x1 - x0)
