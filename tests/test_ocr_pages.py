@@ -167,7 +167,7 @@ def test_document_writer_sorts_and_writes_markdown(tmp_path):
     recs = [json.loads(line) for line in (tmp_path / "doc.jsonl").read_text().splitlines()]
     assert [r["page"] for r in recs] == [1, 3]
     assert list(recs[0]) == ["doc", "page", "text", "source", "text_layer", "model", "quantize",
-                             "decoding", "dpi", "seconds"]
+                             "decoding", "dpi", "seconds", "markdown", "blocks"]
     md = (tmp_path / "doc.md").read_text()
     assert md.index("<!-- page 1 -->") < md.index("text of page 1") < md.index("<!-- page 3 -->")
     assert markdown([]) == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,12 +15,12 @@ import pytest
 from PIL import Image
 
 from docencoder.cli import main
-from docencoder.ocr.samples import make_scanned_pdf, make_whitepaper
+from docencoder.ocr.samples import SampleStyle, make_scanned_pdf, make_whitepaper
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = {"doc": str, "page": int, "text": str, "source": str, "text_layer": str, "model": str,
           "quantize": (str, type(None)), "decoding": (str, type(None)), "dpi": int,
-          "seconds": float}
+          "seconds": float, "markdown": str, "blocks": list}
 
 
 def _norm(text: str) -> str:
@@ -59,7 +60,18 @@ def test_text_layer_only_gives_the_known_text(sample, tmp_path):
         assert _norm(rec["text"]) == _norm(sample.text(rec["page"]))
     md = (out / "paper.md").read_text()
     assert md.startswith("<!-- page 1 -->") and "<!-- page 2 -->" in md
-    assert _norm(sample.text(2)) in _norm(md.split("<!-- page 2 -->")[1])
+    # the structured markdown: the title and every paragraph whole, on one line; the running
+    # header, the page numbers in it and in the footer left out
+    words = re.sub(r"<!-- page \d+ -->", "", md).split()
+    assert md.splitlines()[2] == "# Optical Compression of Technical Documents"
+    for page in sample.pages:
+        for block in page.blocks():
+            body = " ".join(line.text for line in block)
+            furniture = block[0].column == 0 and block[0].size < SampleStyle().title_size
+            if furniture:
+                assert body not in " ".join(words) and body not in words, body
+            else:
+                assert _norm(body) in " ".join(words), body
     assert not (out / "errors.jsonl").exists()
 
 

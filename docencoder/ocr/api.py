@@ -20,7 +20,7 @@ import os
 import time
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, Union
 
 from PIL import Image
 
@@ -44,6 +44,7 @@ from .reader import (
     QUANTIZE_MODES,
     DecodingConfig,
     ModelLoadError,
+    PagePieces,
     PreparedPage,
     Reader,
     check_model_dir,
@@ -71,7 +72,11 @@ from .results import (
     clean_text,
     describe,
 )
+from .structured import finish_document, ocr_lines, structure_page, text_layer_lines
 from .writers import DocumentWriter, ErrorLog, NameIndex, load_done, probe_writable
+
+if TYPE_CHECKING:
+    from docencoder.structure import Block
 
 __all__ = ["OCR", "OCRError", "OCRSettings", "OCRSummary", "DocSummary", "ModelLoadError",
            "OutputError", "PageFailure", "PageResult", "UsageError", "TEXT_LAYER_MODES",
@@ -161,6 +166,8 @@ class _PendingPage:
     prepared: Optional[PreparedPage] = None
     failure: Optional[str] = None
     kind: str = "page"  # of the failure
+    #: a text-layer page's blocks, from its lines' geometry and fonts (None: from its text)
+    blocks: Optional[list["Block"]] = None
 
     def weight(self) -> int:
         """The page's share of a decode batch (line pieces, or one page image; 0: no OCR)."""
@@ -321,6 +328,7 @@ class OCR:
                 where = f"page {item.page} of " if item.page else ""
                 raise OCRError(f"{where}{path}: {item.error}")
             out.append(item)
+        finish_document(out)
         return out
 
     def read_image(self, image: Image.Image) -> str:
@@ -332,6 +340,11 @@ class OCR:
                    on_open: Optional[Callable[[int], None]] = None
                    ) -> Iterator[Union[PageResult, PageFailure]]:
         """Pages of one document as they complete, in page order; failures are yielded, not raised.
+
+        Each page's ``blocks`` and ``markdown`` are its own page's: running headers and footers,
+        found across pages, are tagged by :meth:`read` and by the writers of :meth:`ocr_files`
+        once the document is done (:func:`~.structured.finish_document` does it for a caller's
+        list of pages).
 
         Any exception while reading the document becomes a :class:`PageFailure` (of kind
         ``exception`` when it was not foreseen), except :class:`ModelLoadError`: a model that
@@ -420,7 +433,9 @@ class OCR:
             else:
                 verdict = ABSENT
             if mode == "only" or ok:
-                return _PendingPage(page, 0, time.perf_counter() - t0, verdict, text=text.strip())
+                blocks = _text_layer_blocks(document, page) if text.strip() else None
+                return _PendingPage(page, 0, time.perf_counter() - t0, verdict, text=text.strip(),
+                                    blocks=blocks)
         try:
             image, used_dpi = document.render(page, dpi)
         except PageError as e:
@@ -460,12 +475,13 @@ class OCR:
             if p.failure is not None:
                 yield PageFailure(doc, p.page, p.failure, p.kind)
             elif p.prepared is not None:
+                blocks = _ocr_blocks(p.text or "", p.prepared, p.page)
                 yield PageResult(doc, p.page, p.text or "", "ocr", self.reader.model_id, p.dpi,
                                  p.seconds, p.verdict, self.reader.quantize,
-                                 self.reader.decoding)
+                                 self.reader.decoding, blocks=blocks)
             else:
                 yield PageResult(doc, p.page, p.text or "", "text-layer", TEXT_LAYER_MODEL, 0,
-                                 p.seconds, p.verdict)
+                                 p.seconds, p.verdict, blocks=p.blocks)
 
     # ------------------------------------------------------------------ batch jobs
     def conflicts(self, path: str | Path, records: dict[int, PageResult], pages: Pages = None,
@@ -676,6 +692,26 @@ class OCR:
         return OCRSettings(self.model_dir, self.device, self.batch_size, self.dpi,
                            self.text_layer, self.generation, self.max_page_pixels, self.quantize,
                            self.decoding)
+
+
+def _text_layer_blocks(document: Document, page: int) -> Optional[list["Block"]]:
+    """A text-layer page's blocks from its lines' boxes and fonts (the layer its text was just
+    read from: :meth:`~.pages.PdfDocument.layout` keeps it); None when that fails, and the record
+    gets its blocks from its text."""
+    try:
+        return structure_page(text_layer_lines(document.layout(page)), page)  # type: ignore[attr-defined]
+    except Exception:  # noqa: BLE001 - the structure must never cost a page its text
+        return None
+
+
+def _ocr_blocks(text: str, prepared: PreparedPage, page: int) -> Optional[list["Block"]]:
+    """An OCR'd page's blocks: its lines on the layout's geometry where the prepared page kept
+    it (:attr:`~.line_reader.PagePieces.geometry`); None when that fails (blocks from the text)."""
+    geometry = prepared.geometry if isinstance(prepared, PagePieces) else None
+    try:
+        return structure_page(ocr_lines(clean_text(text), geometry), page)
+    except Exception:  # noqa: BLE001 - the structure must never cost a page its text
+        return None
 
 
 def _check_mode(mode: str) -> None:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from docencoder.model import DocEncoder
     from docencoder.model.joint_decode import JointConfig
 
+    from .structured import PageGeometry
+
 #: characters a full 512-px line piece can hold (measured on the synthetic training lines)
 MAX_CHARS_PER_LINE = 80
 #: white columns kept right of a batch's last ink column when a dynamic-width model crops it:
@@ -74,9 +76,12 @@ def crop_width(ink_end: int, unit: int, full: int, margin: int = CROP_MARGIN_PX)
 
 @dataclass
 class PagePieces:
-    """What the line path keeps of one page between layout and decoding: normalised pieces."""
+    """What the line path keeps of one page between layout and decoding: normalised pieces and
+    the layout's line geometry (:mod:`.structured`: the structure step places the decoded lines
+    where the layout found them, without keeping the page image; None = not kept)."""
 
     pieces: list[list[list[Image.Image]]]  # [block][line][piece]
+    geometry: Optional["PageGeometry"] = None
 
     @classmethod
     def of(cls, layout: PageLayout, height: int, width: int, pad: int) -> "PagePieces":
@@ -142,8 +147,13 @@ class LineReader(BaseReader[PagePieces]):
 
     def page_pieces(self, page: Image.Image) -> PagePieces:
         """Layout + split of one page into model-sized pieces (the CPU work before decoding)."""
+        from .structured import layout_geometry
+
         g = self.cfg.geometry
-        return PagePieces.of(self.layout(page), g.height, g.width, self.layout_cfg.pad_px)
+        layout = self.layout(page)
+        pieces = PagePieces.of(layout, g.height, g.width, self.layout_cfg.pad_px)
+        pieces.geometry = layout_geometry(layout)
+        return pieces
 
     def prepare(self, page: Image.Image) -> PagePieces:
         return self.page_pieces(page)

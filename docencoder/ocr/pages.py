@@ -223,6 +223,9 @@ class PdfDocument(Document):
         self._pdf = open_pdf(self.path, check_file=True)
         self._uses = 0  # pages read through the current handle
         self._n = len(self._pdf)
+        #: the text layer read last, (1-based page, layer): :meth:`text` then :meth:`layout` of
+        #: one page (the text, then its structure) read it once
+        self._last: Optional[tuple[int, TextLayerPage]] = None
 
     def _handle(self):
         """The pdfium document for the next page read, reopened every
@@ -246,7 +249,11 @@ class PdfDocument(Document):
     def layout(self, page: int) -> TextLayerPage:
         """The text layer of a 1-based page in the page's displayed, upright frame, like its
         render."""
-        return read_page(self._handle(), page - 1)
+        if self._last is not None and self._last[0] == page:
+            return self._last[1]
+        layer = read_page(self._handle(), page - 1)
+        self._last = (page, layer)
+        return layer
 
     def page_size(self, page: int) -> tuple[float, float]:
         """(width, height) of a 1-based page in points."""
@@ -260,6 +267,7 @@ class PdfDocument(Document):
         return render_page(self._handle(), page - 1, dpi, self.max_pixels), dpi
 
     def close(self) -> None:
+        self._last = None
         self._pdf.close()
 
 

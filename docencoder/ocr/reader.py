@@ -218,7 +218,8 @@ class Reader:
         return self.line_reader.layout(page)
 
     def page_pieces(self, page: Image.Image) -> PagePieces:
-        """Layout + split of one page into model-sized pieces (the CPU work before decoding)."""
+        """Layout + split of one page into model-sized pieces (the CPU work before decoding),
+        with the layout's line geometry (:meth:`LineReader.page_pieces`)."""
         return self.line_reader.page_pieces(page)
 
     def read_pieces(self, pieces: Sequence[Image.Image]) -> list[str]:

@@ -3,7 +3,8 @@
 These types sit below everything else in the OCR runtime, so that the facade (:mod:`.api`), the
 writers (:mod:`.writers`) and the job runner (:mod:`.jobs`) each import them from here instead of
 from one another: a job runner that imported the facade for its result types was an import cycle
-(issue 20 item 4). Nothing here imports another module of docencoder.
+(issue 20 item 4). Nothing here imports another module of docencoder but
+:mod:`docencoder.structure` (which imports none): a record's ``blocks`` and ``markdown``.
 
 :class:`PageResult` is one page's record, the unit that is written (one JSONL line) and
 resumed; :class:`PageFailure` is one errors.jsonl row; :class:`DocSummary` and
@@ -15,12 +16,15 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-#: keys of a page record, in the order they are written (the stable schema)
+from docencoder.structure import Block, page_blocks, render_page, text_lines
+
+#: keys of a page record, in the order they are written (the stable schema; ``markdown`` and
+#: ``blocks`` since 2026-12-03, issue 17)
 PAGE_KEYS = ("doc", "page", "text", "source", "text_layer", "model", "quantize", "decoding",
-             "dpi", "seconds")
+             "dpi", "seconds", "markdown", "blocks")
 #: the ``model`` field of pages taken from a PDF's own text layer
 TEXT_LAYER_MODEL = "text-layer"
 
@@ -124,7 +128,10 @@ def clean_text(text: str) -> str:
 class PageResult:
     """One page of output; ``to_json`` gives the JSONL record (see the OCR README section).
 
-    ``text`` is cleaned by :func:`clean_text` on construction, whatever produced it.
+    ``text`` is cleaned by :func:`clean_text` on construction, whatever produced it. ``blocks``
+    and ``markdown`` are the page's structure (:mod:`docencoder.structure`); a page made without
+    them (an older record, a caller's own text) gets them from its text on construction: its
+    paragraphs, without the boxes and fonts that the reading paths give.
     """
 
     doc: str  # the input path as given
@@ -144,14 +151,25 @@ class PageResult:
     #: how the text was decoded: "joint" (CTC/attention beam search) or "greedy"; None (JSON
     #: null) for text-layer pages. Part of the record for the same reason as ``quantize``
     decoding: Optional[str] = None
+    #: the page as markdown (headings, joined paragraphs, lists, code, math; no running header,
+    #: footer or page number): :func:`docencoder.structure.render_page` of ``blocks``
+    markdown: Optional[str] = None
+    #: the page's blocks in reading order, each with its role, box and text
+    #: (:class:`docencoder.structure.Block`)
+    blocks: Optional[list[Block]] = None
 
     def __post_init__(self) -> None:
         self.text = clean_text(self.text)
+        if self.blocks is None:
+            self.blocks = page_blocks(text_lines(self.text), self.page)
+        if self.markdown is None:
+            self.markdown = render_page(self.blocks)
 
     def to_json(self) -> str:
-        d = asdict(self)
+        d = {k: getattr(self, k) for k in PAGE_KEYS}
         d["seconds"] = round(float(d["seconds"]), 4)
-        return json.dumps({k: d[k] for k in PAGE_KEYS}, ensure_ascii=False)
+        d["blocks"] = [b.to_dict() for b in self.blocks or ()]
+        return json.dumps(d, ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "PageResult":
@@ -159,9 +177,12 @@ class PageResult:
         ocr = d.get("source") != "text-layer"
         optional = {"text_layer": UNKNOWN_VERDICT,
                     "quantize": UNKNOWN_QUANTIZE if ocr else None,
-                    "decoding": UNKNOWN_DECODING if ocr else None}
-        keys = [k for k in PAGE_KEYS if k not in optional]
-        return cls(**{k: d[k] for k in keys}, **{k: d.get(k, v) for k, v in optional.items()})
+                    "decoding": UNKNOWN_DECODING if ocr else None,
+                    "markdown": None}
+        blocks = d.get("blocks")
+        keys = [k for k in PAGE_KEYS if k not in optional and k != "blocks"]
+        return cls(**{k: d[k] for k in keys}, **{k: d.get(k, v) for k, v in optional.items()},
+                   blocks=None if blocks is None else [Block.from_dict(b) for b in blocks])
 
 
 @dataclass

@@ -4,8 +4,11 @@ The JSONL is the record of truth and the unit of resumption. Each page is append
 line with a single ``write`` followed by ``fsync``, so after Ctrl-C or ``kill -9`` the file holds
 whole pages plus at most one torn line at the end. :func:`load_done` repairs that on the next start
 (drops the torn tail, duplicates and unparsable lines) and returns the pages already done, which a
-re-run skips. The markdown is derived from the JSONL when a document completes and is written to a
-temporary file then renamed, so it is never half-written either.
+re-run skips. A page is appended with the structure of its own page (``blocks``, ``markdown``);
+when the document completes, the records get the document pass (running headers and footers
+found across pages: :func:`.structured.finish_document`), the JSONL is rewritten with them and
+the markdown is derived from it, each through a temporary file then renamed, so neither is ever
+half-written.
 
 A write that fails (disk full, read-only or vanished OUT) raises :class:`OutputError` after
 undoing itself: an append is truncated back to where it started and a temporary file is removed,
@@ -21,7 +24,10 @@ import os
 from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
+from docencoder.structure import render_document
+
 from .results import OutputError, PageResult
+from .structured import finish_document
 
 ERRORS_NAME = "errors.jsonl"
 #: which output name belongs to which input file (see :class:`NameIndex`); no .jsonl/.txt suffix,
@@ -165,9 +171,15 @@ def load_done(path: Path) -> dict[int, PageResult]:
 
 
 def markdown(pages: Iterable[PageResult]) -> str:
-    """The document as markdown: each page's text after a ``<!-- page N -->`` marker line."""
-    parts = [f"<!-- page {p.page} -->\n\n{p.text.strip()}\n" for p in pages]
-    return "\n".join(parts)
+    """The document as markdown (:func:`docencoder.structure.render_document`): each page's
+    blocks after a ``<!-- page N -->`` marker line, paragraphs joined across column and page
+    breaks, running headers, footers and page numbers left out. ``pages`` in page order get the
+    document pass first (:func:`.structured.finish_document`: their roles and ``markdown``)."""
+    pages = list(pages)
+    if not pages:
+        return ""
+    finish_document(pages)
+    return render_document([(p.page, p.blocks or []) for p in pages])
 
 
 class DocumentWriter:
@@ -212,11 +224,13 @@ class DocumentWriter:
         self.done[page.page] = page
 
     def finish(self) -> None:
-        """Sort the JSONL by page (a run with other --pages may have appended out of order) and
-        (re)write the markdown from it."""
+        """Sort the JSONL by page (a run with other --pages may have appended out of order),
+        give its records the document pass (running headers and footers, each page's markdown
+        again: :func:`markdown`) and (re)write the markdown from it."""
         pages = [self.done[p] for p in sorted(self.done)]
         if not pages:
             return
+        md = markdown(pages)
         text = "".join(p.to_json() + "\n" for p in pages)
         try:
             current = self.jsonl.read_text(encoding="utf-8") if self.jsonl.exists() else ""
@@ -224,7 +238,6 @@ class DocumentWriter:
             current = ""
         if current != text:
             _atomic_write(self.jsonl, text)
-        md = markdown(pages)
         try:
             same = self.md.exists() and self.md.read_text(encoding="utf-8") == md
         except (OSError, UnicodeDecodeError):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Iterator, Optional, Sequence
@@ -71,6 +72,11 @@ class Char:
     #: the glyph's own bounding box (left, bottom, right, top), None when unknown; italic and
     #: kerned glyphs reach outside their advance (the loose box), so ink extents need both
     ink: Optional[tuple[float, float, float, float]] = None
+    #: the glyph's font is bold (a bold name; for a font without a name, weight >= 600 or
+    #: pdfium's force-bold flag)
+    bold: bool = False
+    #: the glyph's font is fixed-pitch (code, typewriter text)
+    mono: bool = False
 
 
 def union_box(boxes: Sequence[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
@@ -126,6 +132,18 @@ class TextLine:
         """Median baseline y of the glyphs."""
         ys = sorted(c.origin[1] for c in self.chars if not c.generated)
         return ys[len(ys) // 2] if ys else 0.0
+
+    @property
+    def bold(self) -> bool:
+        """Whether most glyphs are set in a bold font (headings, run-in titles)."""
+        glyphs = self.glyphs
+        return bool(glyphs) and 2 * sum(c.bold for c in glyphs) > len(glyphs)
+
+    @property
+    def mono(self) -> bool:
+        """Whether most glyphs are set in a fixed-pitch font (code listings)."""
+        glyphs = self.glyphs
+        return bool(glyphs) and 2 * sum(c.mono for c in glyphs) > len(glyphs)
 
 
 @dataclass
@@ -292,6 +310,45 @@ def _inside(box: Box, page: Box) -> bool:
     return page[0] <= cx <= page[2] and page[1] <= cy <= page[3]
 
 
+#: pdfium's font flags (PDF 32000-1, table 123): fixed-pitch and force-bold
+_FIXED_PITCH_FLAG = 1 << 0
+_FORCE_BOLD_FLAG = 1 << 18
+#: a font weight at or above this is bold (400 regular, 700 bold)
+BOLD_WEIGHT = 600
+#: font names of bold and of fixed-pitch faces (base names such as ``Times-Bold``,
+#: ``ABCDEF+CMBX10``, ``LMMono10-Regular``), for fonts whose weight and flags say nothing
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|cmbx|cmb\d|bx\d", re.IGNORECASE)
+_MONO_NAME = re.compile(r"mono|courier|typewriter|cmtt|consol|menlo|inconsolata|code",
+                        re.IGNORECASE)
+
+
+def _font_style(raw, obj, cache: dict[int, tuple[bool, bool]]) -> tuple[bool, bool]:
+    """(bold, mono) of a text object's font, cached by the object (a line's glyphs share one)."""
+    key = ctypes.cast(obj, ctypes.c_void_p).value or 0
+    if key in cache:
+        return cache[key]
+    bold = mono = False
+    font = raw.FPDFTextObj_GetFont(obj) if key else None
+    if font:
+        flags = raw.FPDFFont_GetFlags(font)
+        n = raw.FPDFFont_GetBaseFontName(font, None, 0)
+        name = ""
+        if n > 0:
+            buf = ctypes.create_string_buffer(n)
+            raw.FPDFFont_GetBaseFontName(font, buf, n)
+            name = buf.value.decode("latin-1", errors="replace")
+        known = flags >= 0  # -1: pdfium cannot tell
+        if name:  # the weight pdfium reports for embedded Type 1 fonts is noise (744 for
+            # LMRoman10-Regular, 395 for LMRomanDemi10-Oblique): the name decides
+            bold = bool(_BOLD_NAME.search(name))
+        else:
+            bold = (raw.FPDFFont_GetWeight(font) >= BOLD_WEIGHT
+                    or (known and bool(flags & _FORCE_BOLD_FLAG)))
+        mono = (known and bool(flags & _FIXED_PITCH_FLAG)) or bool(_MONO_NAME.search(name))
+    cache[key] = (bold, mono)
+    return bold, mono
+
+
 @dataclass
 class _Dropped:
     """Characters :func:`_read_chars` left out (or, for ``invisible``, kept but flagged)."""
@@ -320,6 +377,7 @@ def _read_chars(textpage, raw, shown: Box,
     ox, oy = ctypes.c_double(), ctypes.c_double()
     il, ir, ib, it = (ctypes.c_double() for _ in range(4))
     n = raw.FPDFText_CountChars(textpage)
+    styles: dict[int, tuple[bool, bool]] = {}
     skip_next = False
     for i in range(n):
         if skip_next:  # the low half of a surrogate pair joined to the character before it
@@ -339,6 +397,7 @@ def _read_chars(textpage, raw, shown: Box,
             chars.append(Char("\n", (0, 0, 0, 0), (0, 0), True))  # pdfium's own line break
             continue
         invisible = False
+        bold = mono = False
         if not generated:
             angle = raw.FPDFText_GetCharAngle(textpage, i)  # [0, 2 pi), -1 on error
             if frame is not None:
@@ -348,6 +407,8 @@ def _read_chars(textpage, raw, shown: Box,
                 continue
             obj = raw.FPDFText_GetTextObject(textpage, i)
             invisible = bool(obj) and raw.FPDFTextObj_GetTextRenderMode(obj) == _INVISIBLE_MODE
+            if obj:
+                bold, mono = _font_style(raw, obj, styles)
         if raw.FPDFText_HasUnicodeMapError(textpage, i) == 1 or code == 0:
             text = REPLACEMENT
         else:
@@ -369,7 +430,7 @@ def _read_chars(textpage, raw, shown: Box,
         dropped.invisible += invisible
         if ink is not None and not _plausible_ink(ink, box):
             ink = None
-        chars.append(Char(text, box, origin, generated, ink))
+        chars.append(Char(text, box, origin, generated, ink, bold, mono))
     return chars, dropped
 
 
