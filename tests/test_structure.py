@@ -159,6 +159,67 @@ def test_running_heads_with_a_page_number_are_furniture_on_their_own_page():
     assert _roles(page_blocks(foot)) == [PARAGRAPH, PAGE_FOOTER]
 
 
+def test_page_rules_found_by_the_structure_benchmark():
+    """Rules fixed on the whitepaper dev set's structure tests (docencoder bench structure)."""
+    # a page number alone as the page's lowest block, above the footer zone (article class: 0.88)
+    low = [*_body(0.1, 0), _line("7", 0.88, 0.49, 0.51, block=1)]
+    assert _roles(page_blocks(low, page=2)) == [PARAGRAPH, PAGE_NUMBER]
+    # ... but not a number with text below it (an equation number, a table cell)
+    mid = [*_body(0.1, 0), _line("7", 0.8, 0.49, 0.51, block=1), *_body(0.85, 2)]
+    assert PAGE_NUMBER not in _roles(page_blocks(mid, page=2))
+    # IEEEtran's small-capital section headings are smaller than the body, low on the page:
+    # headings, not footnotes (whose marks are plain numbers)
+    for text in ("III. NUMERICAL EXPERIMENTS", "I. Introduction"):
+        lines = [*_body(0.1, 0), _line(text, 0.7, 0.2, 0.4, size=7.5, block=1), *_body(0.72, 2)]
+        assert _roles(page_blocks(lines, page=2)) == [PARAGRAPH, HEADING, PARAGRAPH], text
+    note = [*_body(0.1, 0), _line("1 A footnote about the method.", 0.85, size=8, block=1)]
+    assert _roles(page_blocks(note, page=2)) == [PARAGRAPH, FOOTNOTE]
+    # a title only 1.2x the body (revtex, elsarticle preprint) or bold (amsart) on page 1
+    for size, bold in ((12.0, False), (10.5, True)):
+        lines = [_line("A Modest Title of a Paper", 0.08, 0.3, 0.7, size=size, bold=bold),
+                 _line("1 Introduction", 0.2, 0.1, 0.3, size=size, bold=True, block=1),
+                 *_body(0.22, 2)]
+        assert _roles(page_blocks(lines, page=1)) == [TITLE, HEADING, PARAGRAPH], (size, bold)
+    # a numbered section is never the title, however large
+    big = [_line("3 Hierarchical credibility model", 0.1, 0.1, 0.6, size=14.4, bold=True),
+           *_body(0.15, 1)]
+    assert [(b.role, b.level) for b in page_blocks(big, page=1)][0] == (HEADING, 2)
+
+
+def test_a_numbered_heading_splits_off_its_paragraph_without_fonts():
+    """Pixels: no bold, the heading's ink as high as the body's, one layout block."""
+    for heading in ("2. Data structure: epidataCS", "1.3. Special cases: Single-component models"):
+        lines = [Line(heading, (0.1, 0.3, 0.5, 0.312), 12.0, True, block=1),
+                 *(Line("The first step toward fitting a model is to turn the data into",
+                        (0.1, 0.315 + 0.015 * i, 0.9, 0.327 + 0.015 * i), 12.0, True, block=1)
+                   for i in range(3))]
+        blocks = page_blocks(lines, page=4)
+        assert [(b.role, b.text) for b in blocks][0] == (HEADING, heading)
+        assert _roles(blocks) == [HEADING, PARAGRAPH]
+    # a list item's continuation (lowercase) and a long first row stay in the block
+    item = [Line("2. the second point of the list", (0.1, 0.3, 0.5, 0.312), 12.0, True),
+            Line("goes on here", (0.12, 0.315, 0.4, 0.327), 12.0, True)]
+    assert _roles(page_blocks(item, page=4)) == [LIST_ITEM]
+
+
+@pytest.mark.parametrize("cells,y,role", [
+    (["14", "RProtoBuf: Protocol Buffers in R"], 0.09, PAGE_HEADER),  # JSS: the number apart
+    (["Authors Suppressed Due to Excessive Length", "2"], 0.12, PAGE_HEADER),  # llncs, at 0.12
+    (["2GIANFRANCO MESSTORFF, ANTOINE KLIMONDA"], 0.122, PAGE_HEADER),  # amsart
+    (["RcppGSL Vignette | November 29, 2020 | 1\u20138"], 0.95, PAGE_FOOTER),  # a page range
+    (["2 Surveillance Data"], 0.09, HEADING),  # one cell: a section heading at the top
+])
+def test_running_heads_of_the_dev_set(cells, y, role):
+    xs = [(0.1, 0.14), (0.3, 0.8)] if len(cells) == 2 and len(cells[0]) < 4 else \
+        [(0.1 + 0.6 * k, 0.5 + 0.4 * k) for k in range(len(cells))]
+    lines = [_line(t, y, x0, x1) for t, (x0, x1) in zip(cells, xs)]
+    blocks = page_blocks(lines + _body(0.3, 1), page=3)
+    assert blocks[0].role == role
+    if role in (PAGE_HEADER, PAGE_FOOTER):  # the document pass decides it again the same way
+        mark_running([blocks])
+        assert blocks[0].role == role
+
+
 # ------------------------------------------------------------------------------------------------
 # across columns and pages
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""CLI: ``docencoder eval PRED REF`` and ``docencoder bench ocr``."""
+"""CLI: ``docencoder eval PRED REF``, ``docencoder bench ocr`` and the other benchmarks."""
 
 from __future__ import annotations
 
@@ -95,6 +95,7 @@ def register_bench(bench_subparsers) -> None:
     register_probe(bench_subparsers)
     from .memory import register_memory
     register_memory(bench_subparsers)
+    _register_structure(bench_subparsers)
 
 
 def _split(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
@@ -175,3 +176,56 @@ def _robustness(args: argparse.Namespace) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False))
     return 1 if crashed(result) else 0
+
+
+def _register_structure(bench_subparsers) -> None:
+    """Add ``docencoder bench structure`` (:mod:`.structure_bench`; imported when it runs)."""
+    p = bench_subparsers.add_parser(
+        "structure", help="structure tests (headings, joins, lists, tables, code, furniture, "
+        "reading order) on the whitepaper dev set's markdown",
+        description="Read the whitepaper dev set's pages through docencoder's OCR API in each "
+        "mode (text-layer: --text-layer auto; pixels: --text-layer never) and input, and score "
+        "every case of structure_tests.jsonl (fuzzy-matched, olmOCR-Bench style); print the pass "
+        "rates per mode x input x check type, write bench_structure.json and the markdown.")
+    p.add_argument("--dev-dir", type=Path, default=None,
+                   help="dev set (default data/devset_wp)")
+    p.add_argument("--cases", type=Path, default=None,
+                   help="case file (default DEV_DIR/structure_tests.jsonl)")
+    p.add_argument("--modes", default="text-layer,pixels",
+                   help="comma-separated subset of text-layer,pixels (default both)")
+    p.add_argument("--variants", default="clean,scan",
+                   help="comma-separated subset of clean,scan,harsh (default clean,scan)")
+    p.add_argument("--pages", default="6",
+                   help="number of pages with cases (spread over the sources), 'all', or comma-"
+                   "separated page ids (default 6: the pixel mode reads ~3 s a page)")
+    p.add_argument("--model", type=Path, default=None, help="model directory (default shipped)")
+    p.add_argument("--out", type=Path, default=Path("out/bench_structure"),
+                   help="folder for bench_structure.json and the markdown of every reading")
+    p.add_argument("--failures", action="store_true", help="also print every failed case")
+    p.set_defaults(func=_structure)
+
+
+def _structure(args: argparse.Namespace) -> int:
+    from .structure_bench import MODES, VARIANTS, StructureBenchConfig, report, run_structure_bench
+
+    try:
+        pages, ids = None, ()
+        if args.pages.isdigit():
+            pages = int(args.pages)
+        elif args.pages != "all":
+            ids = tuple(i.strip() for i in args.pages.split(",") if i.strip())
+        cfg = StructureBenchConfig(modes=tuple(_split(args.modes, tuple(MODES), "modes")),
+                                   variants=tuple(_split(args.variants, VARIANTS, "variants")),
+                                   pages=pages, page_ids=ids, model_dir=args.model, out=args.out,
+                                   cases=args.cases,
+                                   **({"dev_dir": args.dev_dir} if args.dev_dir else {}))
+        result = run_structure_bench(cfg, log=lambda line: print(line, file=sys.stderr))
+    except (OSError, ValueError) as e:
+        print(f"docencoder bench structure: {e}", file=sys.stderr)
+        return 2
+    print(f"{result['cases']} cases on {len(result['config']['pages'])} pages")
+    print(report(result))
+    if args.failures and result["failures"]:
+        print()
+        print(result["failures"])
+    return 0

@@ -11,9 +11,11 @@ GROBID's header/footer heuristics, Nougat's markdown targets), all relative to t
    table cells, a header's left and right parts, an equation and its number) become one row of
    cells (a block of one such row reads as one line: ``2 forecast: Automatic ...``).
 3. *Groups*: rows of one source group form a block, split where the style changes (size, bold,
-   fixed pitch), where a list marker starts a row, and after a row that ends a sentence when it
-   is short (a paragraph's last line) or the next row is indented (a first-line indent).
-4. *Roles*, first rule that fits: page number (a number pattern at the page's top or bottom),
+   fixed pitch), where a list marker starts a row, after a row that ends a sentence when it
+   is short (a paragraph's last line) or the next row is indented (a first-line indent), and
+   after a short numbered first row that ends no sentence (a heading: pixels know no bold).
+4. *Roles*, first rule that fits: page number (a number pattern at the page's top or bottom,
+   or the page's topmost or lowest block near its edge),
    running header / footer (one line there with a page number at its start or end), table (two or more rows of several cells), code (fixed-pitch rows), caption (``Figure 3.``,
    ``Table 2:``), title (page 1, the largest text near the top), heading (short, no final stop,
    and larger, bold, numbered like ``2.1``, all capitals or a usual section name), display math
@@ -86,10 +88,13 @@ class StructureConfig:
     #: starts a paragraph (a first-line indent; LaTeX paragraphs have no gap between them)
     indent_chars: float = 1.5
     #: blocks in the top this share of the page may be page furniture (JSS sets its running
-    #: head down to 0.103) ...
-    header_zone: float = 0.12
+    #: head down to 0.103, llncs and amsart to 0.13) ...
+    header_zone: float = 0.135
     #: ... and in the bottom this share (footnotes end at ~0.9 of a letter page, above it)
     footer_zone: float = 0.08
+    #: a page number alone may sit this far from the page's top or bottom when no block of the
+    #: page lies beyond it (the article class and Sweave vignettes print it at 0.87-0.89)
+    page_number_zone: float = 0.25
     #: smaller text (this share of the body's font size) below this height may be a footnote
     footnote_size: float = 0.92
     footnote_zone: float = 0.65
@@ -114,7 +119,8 @@ class StructureConfig:
     def __post_init__(self) -> None:
         if not (1.0 < self.heading_size <= self.title_size and 1.0 < self.heading_ink <= self.title_ink):
             raise ValueError("size ratios must be > 1, headings no larger than titles")
-        for name in ("title_zone", "short_row", "full_row", "header_zone", "footer_zone", "footnote_size",
+        for name in ("title_zone", "short_row", "full_row", "header_zone", "footer_zone",
+                     "page_number_zone", "footnote_size",
                      "footnote_zone", "footnote_ink", "row_overlap", "running_drift"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in (0, 1], got {getattr(self, name)}")
@@ -304,6 +310,17 @@ def _first_line_indent(rows: Sequence[_Row], k: int, group: Sequence[_Row], left
             and _indented(rows[k], group, left, cfg) and not _indented(nxt, group, left, cfg))
 
 
+def _numbered_heading_row(row: _Row, short_of: float) -> bool:
+    """A row that reads as a numbered heading (``2. Data structure: epidataCS``, ``1.3. Special
+    cases``): a section number, at most 10 words, no sentence end, ending left of ``short_of``.
+    Pixels know no bold, so a heading set in the body's size comes in one layout block with its
+    paragraph; this splits it off."""
+    m = SECTION_RE.match(row.plain)
+    return (bool(m) and row.box is not None and row.box[2] < short_of
+            and len(row.plain.split()) <= 10 and not ends_sentence(row.plain)
+            and row.plain[m.end():m.end() + 1].isupper())
+
+
 def _groups(rows: Sequence[_Row], page: _Page, cfg: StructureConfig) -> list[list[_Row]]:
     """Rows into candidate blocks (step 3 of the module docstring)."""
     groups: list[list[_Row]] = []
@@ -326,26 +343,38 @@ def _groups(rows: Sequence[_Row], page: _Page, cfg: StructureConfig) -> list[lis
                      or _first_line_indent(rows, k, cur, left, cfg))):
             groups.append([row])  # the previous row was a paragraph's last line
             continue
+        if (len(cur) == 1 and right is not None and left is not None and row.plain[:1].isupper()
+                and _numbered_heading_row(prev, left + (1 - cfg.short_row) * width)):
+            groups.append([row])  # a numbered heading above its paragraph, in one source group
+            continue
         cur.append(row)
     return groups
 
 
 #: a running header's page number at its start or end: ``2 forecast: Automatic ...``,
-#: ``Journal of Statistical Software 3``
-_NUMBER_AT_END = re.compile(r"^\d{1,4}\s+\S|\S\s+\d{1,4}$")
+#: ``Journal of Statistical Software 3``, a page range ``Vignette | 1\u20138``, or a number set
+#: close before capitals (amsart's ``2GIANFRANCO MESSTORFF, ...``)
+_NUMBER_AT_END = re.compile(r"^\d{1,4}\s+\S|\S\s+\d{1,4}(?:[-\u2013]\d{1,4})?$|^\d{1,4}(?=[A-Z]{3})")
+
+
+_NUMBER_CELL = re.compile(r"^\d{1,4}$")
 
 
 def numbered_running(text: str, box: Optional[Box], cfg: StructureConfig) -> Optional[str]:
     """``page-header`` / ``page-footer`` for one line of the top / bottom zone that carries a
     page number at its start or end beside a running title; None otherwise (a section heading
-    such as ``1 Introduction`` too). Decided from the text and box alone, so the document
-    pass (:func:`mark_running`) can decide it again."""
+    such as ``1 Introduction`` too, unless the number is a cell of its own, apart from the
+    words: ``14 | RProtoBuf: Protocol Buffers in R``, JSS's running head). Decided from the
+    text (a row's cells joined by :data:`~.roles.CELL_SEPARATOR`) and box alone, so the
+    document pass (:func:`mark_running`) can decide it again."""
     zone = _in_zone(box, cfg)
     t = text.strip()
     if zone is None or "\n" in t or len(t) > cfg.running_chars or not _NUMBER_AT_END.search(t):
         return None
+    cells = [c.strip() for c in t.split(CELL_SEPARATOR)]
+    apart = len(cells) > 1 and bool(_NUMBER_CELL.match(cells[0]) or _NUMBER_CELL.match(cells[-1]))
     m = SECTION_RE.match(t)
-    if m and t[m.end():m.end() + 1].isupper() and not re.search(r"\s\d{1,4}$", t):
+    if m and not apart and t[m.end():m.end() + 1].isupper() and not re.search(r"\s\d{1,4}$", t):
         return None
     return PAGE_HEADER if zone == "top" else PAGE_FOOTER
 
@@ -405,6 +434,21 @@ def _is_heading(rows: Sequence[_Row], page: _Page, cfg: StructureConfig) -> bool
         and len(rows) <= 2
 
 
+def _capital_section(rows: Sequence[_Row]) -> bool:
+    """A one-row heading numbered as footnotes never are (``III.``, ``A.``, ``2.``, ``2.1``) or
+    set in capitals: IEEEtran's ``III. NUMERICAL EXPERIMENTS`` and ``I. Introduction`` are set
+    in small capitals smaller than the body, a heading, not a footnote (whose marks are
+    ``1``, ``*``)."""
+    text = rows[0].plain
+    m = SECTION_RE.match(text)
+    if not m or len(rows) != 1 or ends_sentence(text) or len(text.split()) > 10:
+        return False
+    letters = [ch for ch in text[m.end():] if ch.isalpha()]
+    number = m.group(1)
+    return len(letters) >= 4 and text[m.end()].isupper() and (
+        all(ch.isupper() for ch in letters) or not number.isdigit())
+
+
 def _is_math(rows: Sequence[_Row], cfg: StructureConfig) -> bool:
     if len(rows) > cfg.math_rows:
         return False
@@ -434,18 +478,49 @@ def _title_candidate(rows: Sequence[_Row], page: _Page, cfg: StructureConfig) ->
     ratio = _ratio(max((r.size for r in rows if r.size is not None), default=None), page)
     big = cfg.title_ink if page.ink else cfg.title_size
     if (page.page != 1 or ratio is None or ratio < big or len(rows) > cfg.heading_rows + 1
-            or box is None or box[1] > cfg.title_zone or all(r.mono for r in rows)):
+            or box is None or box[1] > cfg.title_zone or all(r.mono for r in rows)
+            or _numbered_section(rows[0].plain)):
         return None
     return ratio
 
 
+def _numbered_section(text: str) -> bool:
+    """Whether text starts with an arabic section number (``3 Results``, ``2.1. Data``): a
+    heading, never the title."""
+    m = SECTION_RE.match(text)
+    return bool(m) and m.group(1)[0].isdigit()
+
+
+def _fallback_title(groups: Sequence[Sequence[_Row]], page: _Page, cfg: StructureConfig) -> Optional[int]:
+    """Page 1's title when no text is :attr:`StructureConfig.title_size` times the body's:
+    the largest heading-like group near the top that is larger than the body (a heading's
+    margin) or bold, and neither numbered nor a usual section name (revtex's and elsarticle's
+    preprint titles are 1.2 times the body, amsart's bold capitals 1.1 times)."""
+    if page.page != 1:
+        return None
+    best, best_ratio = None, 0.0
+    for i, rows in enumerate(groups):
+        box = union([r.box for r in rows])
+        ratio = _ratio(max((r.size for r in rows if r.size is not None), default=None), page)
+        text = " ".join(r.plain for r in rows)
+        if (box is None or ratio is None or box[1] > cfg.title_zone or all(r.mono for r in rows)
+                or SECTION_RE.match(text) or SECTION_RE.sub("", text).strip().rstrip(":").lower()
+                in SECTION_NAMES or not _is_heading(rows, page, cfg)):
+            continue
+        big = ratio >= (cfg.heading_ink if page.ink else cfg.heading_size)
+        bold = all(r.bold for r in rows) and not page.body_bold
+        if (big or bold) and ratio > best_ratio + 1e-6:
+            best, best_ratio = i, ratio
+    return best
+
+
 def _classify(rows: list[_Row], index: int, n_groups: int, page: _Page, is_title: bool,
-              cfg: StructureConfig) -> Block:
+              cfg: StructureConfig, extreme: bool = False) -> Block:
     box = union([r.box for r in rows])
     plain = "\n".join(r.plain for r in rows)
     first = rows[0].plain
     zone = _in_zone(box, cfg)
-    at_edge = zone is not None or (box is None and index in (0, n_groups - 1))
+    at_edge = zone is not None or extreme or (box is None and index in (0, n_groups - 1))
     if len(rows) == 1 and at_edge and PAGE_NUMBER_RE.match(first.strip()):
         return Block(PAGE_NUMBER, first, box)
     multi = sum(r.n_cells > 1 for r in rows)
@@ -459,11 +534,13 @@ def _classify(rows: list[_Row], index: int, n_groups: int, page: _Page, is_title
     title_ratio = cfg.title_ink if page.ink else cfg.title_size
     if is_title:
         return Block(TITLE, plain, box, level=1)
-    running = numbered_running(plain, box, cfg)
+    cells = rows[0].text if len(rows) == 1 else plain  # a running head keeps its cells apart
+    running = numbered_running(cells, box, cfg)
     if running is not None and not any(r.bold for r in rows) and (ratio is None or ratio < cfg.heading_size):
-        return Block(running, plain, box)
+        return Block(running, cells, box)
     if (ratio is not None and box is not None and box[1] >= cfg.footnote_zone and zone is None
             and not NUMBERED_RE.match(first) and not BULLET_RE.match(first)
+            and not _capital_section(rows)
             and (ratio <= cfg.footnote_size if not page.ink
                  else ratio <= cfg.footnote_ink and FOOTNOTE_RE.match(first))):
         return Block(FOOTNOTE, plain, box)
@@ -501,7 +578,28 @@ def page_blocks(lines: Sequence[Line], page: int = 1,
     best = max((r for r in ratios if r is not None), default=None)
     title = next((i for i, r in enumerate(ratios) if best is not None and r is not None
                   and r >= best - 1e-6), None)
-    return [_classify(g, i, len(groups), stats, i == title, cfg) for i, g in enumerate(groups)]
+    if title is None:
+        title = _fallback_title(groups, stats, cfg)
+    extremes = _extremes(groups, cfg)
+    return [_classify(g, i, len(groups), stats, i == title, cfg, i in extremes)
+            for i, g in enumerate(groups)]
+
+
+def _extremes(groups: Sequence[Sequence[_Row]], cfg: StructureConfig) -> set[int]:
+    """The topmost and the lowest group of the page, where each lies within
+    :attr:`StructureConfig.page_number_zone` of its edge: where a page number alone may be."""
+    boxes = [(i, union([r.box for r in g])) for i, g in enumerate(groups)]
+    known = [(i, b) for i, b in boxes if b is not None]
+    if not known:
+        return set()
+    top = min(known, key=lambda ib: ib[1][1])
+    low = max(known, key=lambda ib: ib[1][3])
+    out = set()
+    if top[1][3] <= cfg.page_number_zone:
+        out.add(top[0])
+    if low[1][1] >= 1.0 - cfg.page_number_zone:
+        out.add(low[0])
+    return out
 
 
 def text_lines(text: str) -> list[Line]:
