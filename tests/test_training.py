@@ -165,6 +165,28 @@ def test_export_roundtrip(tmp_path):
     assert state["config"] == "line-tiny" and state["batches"] == 1
 
 
+def test_export_defaults_to_a_folder_git_ignores(tmp_path, monkeypatch):
+    """`docencoder export CKPT` without -o writes exports/<run>-step<N>, which the repository's
+    .gitignore ignores: an export in the work tree is neither tracked nor left untracked."""
+    from docencoder.cli import main
+    from docencoder.training.export import default_export_dir
+
+    assert default_export_dir("runs/line_cpu/checkpoints/last.ckpt", 34433) == Path(
+        "exports/line_cpu-step34433")
+    assert default_export_dir(tmp_path / "leg7.ckpt", 5) == Path("exports/leg7-step5")
+    _fit(tmp_path, max_steps=1, stop=1)
+    run = tmp_path / "runs" / "ft" / "checkpoints"
+    run.mkdir(parents=True)
+    (tmp_path / "ckpt" / "last.ckpt").rename(run / "last.ckpt")
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", str(run / "last.ckpt")]) == 0
+    assert (tmp_path / "exports" / "ft-step1" / "model.safetensors").is_file()
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    ignored = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", "exports/ft-step1/config.json"])
+    assert ignored.returncode == 0
+
+
 def test_training_state_counts_the_parents_of_a_leg_with_its_own_schedule(tmp_path):
     """A new leg (warm start, own cosine: schedule_offset 0) still reports the lineage's step."""
     from docencoder.training.export import training_state
@@ -236,19 +258,111 @@ def test_ctc_weight_trains_the_head_and_the_export_carries_it(tmp_path):
     assert state_digest(exported) == state_digest(module.model.eval())
 
 
-def test_final_checkpoint_holds_the_last_step(tmp_path):
-    """A checkpoint saved mid-run must not be what a finished run leaves as last.ckpt."""
-    from docencoder.training.callbacks import FinalCheckpoint
+def test_last_checkpoint_holds_the_last_step_in_one_file(tmp_path):
+    """A checkpoint saved mid-run must not be what a finished run leaves as last.ckpt, and a run
+    leaves one last.ckpt (Lightning's version counter wrote last-v1.ckpt beside one it had not
+    written itself: a previous run's, or a final save of another callback)."""
+    from docencoder.training.callbacks import LastCheckpoint
 
-    def fit(callbacks):
+    ckpt_dir = tmp_path / "ckpt"
+
+    def fit(callback):
         L.seed_everything(7)
         module = DocEncoderModule(config="line-tiny", lr=3e-3, warmup_steps=2)
         data = LineDataModule(config="line-tiny", batch_size=2, num_workers=0, val_batches=1)
-        _trainer(tmp_path, 3, callbacks).fit(module, data)
-        return torch.load(tmp_path / "ckpt" / "last.ckpt", weights_only=False)["global_step"]
+        _trainer(tmp_path, 3, [callback]).fit(module, data)
+        return torch.load(ckpt_dir / "last.ckpt", weights_only=False)["global_step"]
 
-    def every2():
-        return L.pytorch.callbacks.ModelCheckpoint(dirpath=tmp_path / "ckpt", save_last=True,
-                                                             every_n_train_steps=2, save_top_k=0)
-    assert fit([every2()]) == 2  # Lightning's own last.ckpt stops short of the end
-    assert fit([every2(), FinalCheckpoint(str(tmp_path / "ckpt"))]) == 3
+    every2 = L.pytorch.callbacks.ModelCheckpoint(dirpath=ckpt_dir, save_last=True,
+                                                 every_n_train_steps=2, save_top_k=0)
+    assert fit(every2) == 2  # Lightning's own last.ckpt stops short of the end
+    assert fit(LastCheckpoint(str(ckpt_dir), every_n_train_steps=2)) == 3  # a second run, same folder
+    assert sorted(p.name for p in ckpt_dir.iterdir()) == ["last.ckpt"]
+
+
+def test_last_checkpoint_defaults_to_the_root_dir(tmp_path):
+    from docencoder.training.callbacks import LastCheckpoint
+
+    callback = LastCheckpoint()
+    trainer = _trainer(tmp_path, 1, [callback])
+    callback.setup(trainer, DocEncoderModule(config="line-tiny"), "fit")
+    assert Path(callback.dirpath) == (tmp_path / "checkpoints").resolve()
+
+
+# ------------------------------------------------------------- where a CLI run leaves its files
+def _cli_fit(root, *extra):
+    from docencoder.training.cli import run_lightning_cli
+
+    return run_lightning_cli(["fit", "-c", str(ROOT / "configs/line_cpu.yaml"),
+                              "-c", str(ROOT / "configs/test/tiny_overrides.yaml"),
+                              "--trainer.max_steps", "2", "--trainer.default_root_dir", str(root),
+                              *extra])
+
+
+def _step(ckpt):
+    return torch.load(ckpt, map_location="cpu", weights_only=False)["global_step"]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_every_config_keeps_its_run_under_default_root_dir(config, tmp_path):
+    """Loggers and the one checkpoint callback of every recipe follow --trainer.default_root_dir."""
+    from docencoder.training.callbacks import LastCheckpoint
+    from docencoder.training.cli import DocEncoderCLI
+
+    cli = DocEncoderCLI(DocEncoderModule, LineDataModule, run=False,
+                        args=["-c", str(config), "-c", str(ROOT / "configs/test/tiny_overrides.yaml"),
+                              "--trainer.default_root_dir", str(tmp_path)])
+    assert cli.trainer.loggers and all(Path(lg.save_dir) == tmp_path for lg in cli.trainer.loggers)
+    assert [type(c) for c in cli.trainer.checkpoint_callbacks] == [LastCheckpoint]
+    assert cli.trainer.checkpoint_callback.dirpath is None  # set at setup: <root>/checkpoints
+
+
+def test_cli_run_lives_under_default_root_dir_with_one_last_ckpt(tmp_path, monkeypatch, recwarn):
+    """--trainer.default_root_dir moves the recipe's logs and checkpoint (issue 19: they were
+    fixed to runs/line_cpu, so an experiment overwrote the recipe's resume checkpoint); a run, a
+    second run and a resume each leave one last.ckpt; no warning about args and sys.argv."""
+    from lightning.pytorch.utilities.imports import _RICH_AVAILABLE
+
+    from docencoder.training.callbacks import StepProgressBar
+
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    a, b = tmp_path / "a", tmp_path / "b"
+    _cli_fit(a)
+    _cli_fit(b)
+    for root in (a, b):
+        assert sorted(p.name for p in (root / "checkpoints").iterdir()) == ["last.ckpt"]
+        assert _step(root / "checkpoints" / "last.ckpt") == 2
+        assert (root / "csv" / "version_0" / "metrics.csv").is_file()
+        assert list((root / "tb" / "version_0").glob("events.out.tfevents.*"))
+    assert not any(cwd.iterdir())  # nothing in runs/ of the current directory
+    cli = _cli_fit(a, "--trainer.max_steps", "3", "--ckpt_path", str(a / "checkpoints" / "last.ckpt"),
+                   "--trainer.enable_progress_bar", "true")
+    assert cli.trainer.global_step == 3
+    if _RICH_AVAILABLE:
+        assert isinstance(cli.trainer.progress_bar_callback, StepProgressBar)
+    assert sorted(p.name for p in (a / "checkpoints").iterdir()) == ["last.ckpt"]
+    assert _step(a / "checkpoints" / "last.ckpt") == 3
+    assert not [w for w in recwarn if "args parameter" in str(w.message)]
+
+
+def test_progress_bar_of_a_step_bounded_run_has_no_epoch_count(tmp_path):
+    """max_steps makes max_epochs -1; Lightning's rich bar printed it as `Epoch 0/-2`."""
+    from lightning.pytorch.utilities.imports import _RICH_AVAILABLE
+
+    from docencoder.training.callbacks import StepProgressBar
+
+    if not _RICH_AVAILABLE:
+        pytest.skip("rich is not installed: Lightning's tqdm bar prints no epoch count")
+    bar = StepProgressBar()
+    trainer = L.Trainer(accelerator="cpu", max_steps=5, logger=False, callbacks=[bar],
+                        default_root_dir=tmp_path, enable_model_summary=False)
+    assert trainer.progress_bar_callback is bar
+    trainer.fit_loop.max_epochs = -1  # what fit makes of max_steps without max_epochs
+    bar._trainer = trainer
+    assert bar._get_train_description(0).strip() == "Epoch 0"
+    trainer = L.Trainer(accelerator="cpu", max_epochs=3, logger=False, callbacks=[bar],
+                        default_root_dir=tmp_path, enable_model_summary=False)
+    bar._trainer = trainer
+    assert bar._get_train_description(1).strip() == "Epoch 1/2"

@@ -1,13 +1,18 @@
-"""Callbacks that make a run inspectable: what each rank read and where its weights ended."""
+"""Callbacks of a run: what each rank read and where its weights ended (``RunRecord``), its one
+resume checkpoint (``LastCheckpoint``), its progress bar (``StepProgressBar``)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from datetime import timedelta
 from pathlib import Path
+from typing import Optional
 
 import lightning as L
 import torch
+from lightning.pytorch.callbacks import ModelCheckpoint, RichProgressBar
 
 
 def state_digest(module: torch.nn.Module) -> str:
@@ -40,18 +45,50 @@ class RunRecord(L.Callback):
                                  "digest": state_digest(pl_module.model)}) + "\n")
 
 
-class FinalCheckpoint(L.Callback):
-    """Writes ``dirpath/last.ckpt`` when fit stops at ``max_steps``.
+class LastCheckpoint(ModelCheckpoint):
+    """The run's one resume checkpoint, ``dirpath/last.ckpt``, overwritten at every save.
 
-    Why: a ``ModelCheckpoint`` on a time interval (every 3 minutes on CPU) skips its final save
-    once it has saved during the process, so a finished leg's ``last.ckpt`` could be minutes of
-    steps short: the export would miss the annealed end of the schedule, and ``launch.sh`` would
-    take the leg for unfinished.
+    ``dirpath`` defaults to ``<trainer.default_root_dir>/checkpoints``. Saves every
+    ``every_n_train_steps`` steps and/or every ``train_time_interval``, and once more when fit
+    ends past the last save. What ``ModelCheckpoint(save_last=True, save_top_k=0)`` alone got
+    wrong for a run (issue 19):
+
+    - its version counter wrote ``last-v1.ckpt`` (another 100 MB at the same step) beside any
+      ``last.ckpt`` it had not written itself in this process: the final save of a second
+      callback, or a previous run's in the same folder;
+    - on a time interval it skips the final save once it has saved during the process, so a
+      finished leg's ``last.ckpt`` could be minutes of steps short: the export would miss the
+      annealed end of the schedule, and ``launch.sh`` would take the leg for unfinished;
+    - without ``dirpath`` it saves under the first logger's version folder
+      (``csv/version_0/checkpoints``), not where ``launch.sh`` resumes from.
     """
 
-    def __init__(self, dirpath: str) -> None:
-        self.dirpath = Path(dirpath)
+    def __init__(self, dirpath: Optional[str] = None, every_n_train_steps: Optional[int] = None,
+                 train_time_interval: Optional[timedelta] = None) -> None:
+        super().__init__(dirpath=dirpath, save_last=True, save_top_k=0, enable_version_counter=False,
+                         every_n_train_steps=every_n_train_steps,
+                         train_time_interval=train_time_interval)
 
-    def on_train_end(self, trainer, pl_module) -> None:
-        if trainer.max_steps > 0 and trainer.global_step >= trainer.max_steps:
-            trainer.save_checkpoint(str(self.dirpath / "last.ckpt"))
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        if self.dirpath is None:
+            self.dirpath = os.path.realpath(os.path.join(trainer.default_root_dir, "checkpoints"))
+        super().setup(trainer, pl_module, stage)
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self._should_skip_saving_checkpoint(trainer):  # skipped when this step is saved
+            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+
+
+class StepProgressBar(RichProgressBar):
+    """Lightning's rich progress bar without an epoch count that a step-bounded run lacks.
+
+    With ``max_steps`` set the Trainer runs ``max_epochs=-1`` (as many epochs as it takes), which
+    the rich bar printed as ``Epoch 0/-2``; this bar then reads ``Epoch 0``.
+    """
+
+    def _get_train_description(self, current_epoch: int) -> str:
+        max_epochs = self.trainer.max_epochs
+        if max_epochs is not None and max_epochs >= 0:
+            return super()._get_train_description(current_epoch)
+        # padded like Lightning's own description, so the bar does not flicker beside validation's
+        return f"Epoch {current_epoch}".ljust(len(self.validation_description))

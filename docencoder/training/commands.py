@@ -31,7 +31,8 @@ def _bench_train(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="export a training checkpoint to a model directory")
     p.add_argument("checkpoint", help="Lightning .ckpt file")
-    p.add_argument("-o", "--output", required=True, help="output model directory")
+    p.add_argument("-o", "--output", default=None,
+                   help="output model directory (default: exports/<run>-step<N>, which git ignores)")
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.set_defaults(func=_export)
 

@@ -18,19 +18,36 @@ from docencoder.model.weights import save_pretrained
 
 from .module import DocEncoderModule
 
+#: where ``docencoder export`` writes without ``-o`` (relative to the current directory; the
+#: repository's .gitignore ignores it, so an export in the work tree is never taken for source)
+EXPORTS_DIR = Path("exports")
 
-def export_checkpoint(ckpt: str | Path, out_dir: str | Path, half: bool = False) -> Path:
+
+def default_export_dir(ckpt: str | Path, step: int) -> Path:
+    """``exports/<run>-step<step>``: the run is the folder above ``checkpoints/`` (``line_cpu`` for
+    ``runs/line_cpu/checkpoints/last.ckpt``), else the checkpoint's own name; ``step`` counts the
+    warm-start parents' steps (``training_state``), as the shipped model's ``training.json`` does."""
+    ckpt = Path(ckpt).resolve()
+    run = ckpt.parent.parent.name if ckpt.parent.name == "checkpoints" else ckpt.stem
+    return EXPORTS_DIR / f"{run}-step{step}"
+
+
+def export_checkpoint(ckpt: str | Path, out_dir: str | Path | None = None, half: bool = False) -> Path:
     """Write the model of a ``.ckpt`` (weights + config + tokenizer) to ``out_dir``.
 
-    ``half`` stores the weights as float16 (half the size; they load back into float32).
+    ``out_dir`` defaults to ``default_export_dir`` (``exports/<run>-step<N>``). ``half`` stores the
+    weights as float16 (half the size; they load back into float32).
     """
+    state = training_state(ckpt)
+    if out_dir is None:
+        out_dir = default_export_dir(ckpt, state["step"])
     module = DocEncoderModule.load_from_checkpoint(str(ckpt), map_location="cpu")
     model = module.model.float().eval()
     out = save_pretrained(model, out_dir, dtype=torch.float16 if half else None)
     tok = module.hparams.get("tokenizer_path") or DEFAULT_TOKENIZER
     if Path(tok).resolve() != (out / "tokenizer.json").resolve():
         shutil.copyfile(tok, out / "tokenizer.json")
-    (out / TRAINING_STATE).write_text(json.dumps(training_state(ckpt), indent=2) + "\n")
+    (out / TRAINING_STATE).write_text(json.dumps(state, indent=2) + "\n")
     return out
 
 
