@@ -133,7 +133,8 @@ def _pale_words(a: np.ndarray, strict: np.ndarray, lo: int, hi: int) -> np.ndarr
         # reaches near the darkest ink
         grey = not has_strict[i] or int(a[y0:y1, x0:x1].min()) > lo + _PALE_DARKEST * (hi - lo)
         if not grey or y1 - y0 < min_rows or n < _PALE_MIN_PIXELS:
-            boxes.append(None), strong.append(False)
+            boxes.append(None)
+            strong.append(False)
             continue
         boxes.append((x0, x1, y0, y1))
         solid = n >= _PALE_MIN_DENSITY * (y1 - y0) * (x1 - x0)
@@ -168,9 +169,12 @@ def _beside_strong(boxes: Sequence[tuple[int, int, int, int] | None], strong: Se
     return keep
 
 
-def ink_box(a: np.ndarray) -> tuple[int, int, int, int] | None:
-    """`(y0, y1, x0, x1)` (inclusive) of the ink, ignoring isolated specks; None if blank."""
-    mask = ink_mask(a)
+def ink_box(a: np.ndarray, mask: np.ndarray | None = None) -> tuple[int, int, int, int] | None:
+    """`(y0, y1, x0, x1)` (inclusive) of the ink, ignoring isolated specks; None if blank.
+
+    ``mask``: ``ink_mask(a)`` when the caller has it (it also wants :func:`word_segments`).
+    """
+    mask = ink_mask(a) if mask is None else mask
     rows = np.flatnonzero(np.count_nonzero(mask, axis=1) >= 2)
     cols = np.flatnonzero(mask.any(0))
     if rows.size == 0 or cols.size == 0:
@@ -212,14 +216,15 @@ def normalize_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LIN
 
 
 def word_segments(a: np.ndarray, box: tuple[int, int, int, int],
-                  min_gap_ratio: float = 0.25) -> list[tuple[int, int]]:
+                  min_gap_ratio: float = 0.25, mask: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Column spans `(x0, x1)` (x1 exclusive) of the ink runs separated by word-sized gaps.
 
     A gap is a run of ink-free columns at least ``min_gap_ratio`` x the ink height wide (a word
-    space is about a third of the type size; letter gaps are far smaller).
+    space is about a third of the type size; letter gaps are far smaller). ``mask``:
+    ``ink_mask(a)`` when the caller has it.
     """
     y0, y1, x0, x1 = box
-    col_ink = ink_mask(a)[y0:y1 + 1].any(0)
+    col_ink = (ink_mask(a) if mask is None else mask)[y0:y1 + 1].any(0)
     min_gap = max(2, round((y1 - y0 + 1) * min_gap_ratio))
     spans, start, run = [], x0, 0
     for x in range(x0, x1 + 1):
@@ -290,14 +295,15 @@ def split_line(img: Image.Image, height: int = LINE_HEIGHT, width: int = LINE_WI
     is cut hard at the limit.
     """
     a = _gray(img)
-    box = ink_box(a)
+    mask = ink_mask(a)
+    box = ink_box(a, mask)
     if box is None:
         return [Image.new("L", (width, height), 255)]
     max_src = max_piece_ink(box, height, width)
     x0, x1 = box[2], box[3]
     if x1 - x0 + 1 <= max_src:
         return [normalize_line(img, height, width)]
-    pieces = piece_spans(word_segments(a, box), max_src)
+    pieces = piece_spans(word_segments(a, box, mask=mask), max_src)
     out = []
     for s, e in pieces:
         piece = crop_span(a, box, s, e)
@@ -329,11 +335,12 @@ def sample_words(img: Image.Image, text: str, rng: random.Random, height: int = 
     Returns None when they do not match (the label cannot be aligned safely).
     """
     a = _gray(img)
-    box = ink_box(a)
+    mask = ink_mask(a)
+    box = ink_box(a, mask)
     words = text.split()
     if box is None or not words:
         return None
-    spans = word_segments(a, box, min_gap_ratio=0.2)
+    spans = word_segments(a, box, min_gap_ratio=0.2, mask=mask)
     if len(spans) != len(words):
         return None
     max_src = max_piece_ink(box, height, width)

@@ -52,10 +52,11 @@ def is_val_document(name: str, val_fraction: float) -> bool:
 
 def pixel_spans(a: np.ndarray, n_words: int) -> Optional[list[Span]]:
     """Word spans from the ink gaps of a line crop, or None when they do not match ``n_words``."""
-    box = ink_box(a)
+    mask = ink_mask(a)
+    box = ink_box(a, mask)
     if box is None:
         return None
-    spans = word_segments(a, box, min_gap_ratio=PIXEL_GAP_RATIO)
+    spans = word_segments(a, box, min_gap_ratio=PIXEL_GAP_RATIO, mask=mask)
     return spans if len(spans) == n_words else None
 
 

@@ -106,6 +106,15 @@ def _split(value: str, allowed: tuple[str, ...], what: str) -> list[str]:
     return items
 
 
+def _pages(value: str) -> tuple[int | None, tuple[str, ...]]:
+    """``--pages``: a count (``12``), every page (``all``: None) or page ids (``a,b``)."""
+    if value.isdigit():
+        return int(value), ()
+    if value == "all":
+        return None, ()
+    return None, tuple(i.strip() for i in value.split(",") if i.strip())
+
+
 def _bench(args: argparse.Namespace) -> int:
     from docencoder.ocr.reader import QUANTIZE_MODES
 
@@ -113,11 +122,7 @@ def _bench(args: argparse.Namespace) -> int:
     from .devset import DEFAULT_DEV_DIR
 
     try:
-        pages, ids = None, ()
-        if args.pages.isdigit():
-            pages = int(args.pages)
-        elif args.pages != "all":
-            ids = tuple(i.strip() for i in args.pages.split(",") if i.strip())
+        pages, ids = _pages(args.pages)
         cfg = BenchConfig(dev_dir=args.dev_dir or DEFAULT_DEV_DIR, pages=pages, page_ids=ids,
                           variants=(_split(args.variants, VARIANTS, "variants")
                                     if args.variants else None),
@@ -209,11 +214,7 @@ def _structure(args: argparse.Namespace) -> int:
     from .structure_bench import MODES, VARIANTS, StructureBenchConfig, report, run_structure_bench
 
     try:
-        pages, ids = None, ()
-        if args.pages.isdigit():
-            pages = int(args.pages)
-        elif args.pages != "all":
-            ids = tuple(i.strip() for i in args.pages.split(",") if i.strip())
+        pages, ids = _pages(args.pages)
         cfg = StructureBenchConfig(modes=tuple(_split(args.modes, tuple(MODES), "modes")),
                                    variants=tuple(_split(args.variants, VARIANTS, "variants")),
                                    pages=pages, page_ids=ids, model_dir=args.model, out=args.out,

@@ -3,7 +3,7 @@ from the layout of an OCR'd page, and the document pass over a document's page r
 
 * text layer (:func:`text_layer_lines`): every line's box, its font size (the median height of
   its glyphs' loose boxes), bold and fixed-pitch fonts, and its paragraph group
-  (:func:`docencoder.pdf.textlayer.group_blocks`, the groups the page text is made of);
+  (``TextLayerPage.blocks``, the groups the page text is made of);
 * OCR (:func:`layout_geometry`, :func:`ocr_lines`): the layout's line boxes and ink heights,
   kept from :meth:`Reader.prepare` with the line pieces (:attr:`~.line_reader.PagePieces.geometry`),
   matched to the lines of the decoded text; a page model, or a page whose text has other lines
@@ -41,12 +41,10 @@ if TYPE_CHECKING:
 
 def text_layer_lines(layer: "TextLayerPage") -> list[Line]:
     """The lines of a page's text layer, in the page text's order, with their geometry and fonts."""
-    from docencoder.pdf.textlayer import group_blocks
-
     cl, cb, cr, ct = layer.crop_box
     w, h = max(cr - cl, 1e-6), max(ct - cb, 1e-6)
     out = []
-    for i, group in enumerate(group_blocks(layer.lines)):
+    for i, group in enumerate(layer.blocks):
         for line in group:
             x0, y0, x1, y1 = line.bbox  # points, y up
             box = ((x0 - cl) / w, (ct - y1) / h, (x1 - cl) / w, (ct - y0) / h)

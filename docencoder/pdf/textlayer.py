@@ -36,6 +36,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator, Optional, Sequence
 
 from .document import PdfBox as Box
@@ -163,10 +164,16 @@ class TextLayerPage:
     #: but not shown (clipped by the viewer and by the render), so not part of the page's text
     n_off_page: int = 0
 
+    @cached_property
+    def blocks(self) -> list[list[TextLine]]:
+        """The lines grouped into paragraph blocks (:func:`group_blocks`), once: the page text
+        and the structure step (``docencoder.ocr.structured``) both read them."""
+        return group_blocks(self.lines)
+
     @property
     def text(self) -> str:
         """The page text in reading order: lines joined by newlines, blocks by blank lines."""
-        return layout_text(self.lines)
+        return _join_blocks(self.blocks)
 
     @property
     def size(self) -> tuple[float, float]:
@@ -215,7 +222,11 @@ def group_blocks(lines: Sequence[TextLine]) -> list[list[TextLine]]:
 
 def layout_text(lines: Sequence[TextLine]) -> str:
     """Join lines into page text: lines by newlines, blocks (:func:`group_blocks`) by blank lines."""
-    return "\n\n".join("\n".join(line.text for line in block) for block in group_blocks(lines))
+    return _join_blocks(group_blocks(lines))
+
+
+def _join_blocks(blocks: Sequence[Sequence[TextLine]]) -> str:
+    return "\n\n".join("\n".join(line.text for line in block) for block in blocks)
 
 
 #: letterlike symbols that stand in the holes of the Mathematical Alphanumeric Symbols block
